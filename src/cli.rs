@@ -1,0 +1,123 @@
+//! The command line: every subcommand and flag, with its help text.
+//!
+//! Exit status, for every command: 0 success; 1 finished, but some rows were rejected
+//! (invalid rows in `validate`); 2 a usage, configuration or input error stopped the run.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const AFTER_HELP: &str = "\
+Exit status: 0 success; 1 finished, but rows were invalid or rejected; 2 usage, configuration
+or input error.
+
+Examples:
+  bcetl mapping init contacts.csv > my-mapping.toml
+  bcetl mapping check my-mapping.toml contacts.csv
+  bcetl validate contacts.csv --mapping my-mapping.toml --report report.xlsx";
+
+/// Move contact data in and out of the BigContacts CRM in bulk.
+///
+/// Start with a dry run: `validate` reads a spreadsheet through a mapping and shows, row by
+/// row and cell by cell, what is wrong before anything is sent.
+#[derive(Debug, Parser)]
+#[command(name = "bcetl", version, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Dry run: map and check every row of a file, sending nothing.
+    #[command(after_help = "\
+Examples:
+  bcetl validate contacts.csv --mapping mappings/crm-export.toml
+  bcetl validate leads.xlsx --mapping leads.toml --sheet Leads --report leads-report.xlsx
+  bcetl validate contacts.csv -m contacts.toml --report findings.csv --emit bodies.jsonl
+
+The XLSX report is a copy of the input sheet with each bad cell filled red (error) or yellow
+(warning) and a note saying why, a Problems column, and a Summary sheet.
+
+Exit status: 0 every row is valid (warnings allowed); 1 some rows are invalid; 2 the file or
+the mapping could not be used.")]
+    Validate(ValidateArgs),
+    /// Write and check mapping files.
+    #[command(subcommand)]
+    Mapping(MappingCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The spreadsheet to check: CSV (any delimiter), XLSX, XLS or ODS.
+    pub input: PathBuf,
+    /// The mapping file (TOML) from columns to the contact schema.
+    #[arg(short, long)]
+    pub mapping: PathBuf,
+    /// Write every finding to this file: .csv, .json, or .xlsx (the input with bad cells
+    /// highlighted).
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
+    /// Write the JSON body an import would send for each valid row, one per line.
+    #[arg(long, value_name = "PATH.jsonl")]
+    pub emit: Option<PathBuf>,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// Print only the summary line.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// How to read the input; each overrides the mapping's `[source]` section.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ReadArgs {
+    /// Workbook sheet, by name or 1-based position.
+    #[arg(long)]
+    pub sheet: Option<String>,
+    /// The row holding the column names (1-based); 0 when the file has none.
+    #[arg(long, value_name = "N")]
+    pub header_row: Option<usize>,
+    /// CSV delimiter: one character or `tab`. Default: detected.
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<String>,
+    /// CSV encoding: utf-8, utf-16, windows-1252… Default: detected.
+    #[arg(long)]
+    pub encoding: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MappingCommand {
+    /// Write a starting mapping guessed from a file's column names.
+    #[command(after_help = "\
+Columns are recognized by their usual names in English, French, German, Spanish and
+Portuguese (E-mail, Mobile, Handy, Zip, PLZ, Code postal, DOB, Company…). Columns that
+could not be placed are listed as commented custom fields, for you to decide.
+
+Example:
+  bcetl mapping init contacts.csv -o contacts.toml")]
+    Init {
+        /// The spreadsheet whose header row to read.
+        file: PathBuf,
+        /// Where to write the mapping (default: standard output).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        read: ReadArgs,
+    },
+    /// Explain every problem in a mapping at once, optionally against a file's columns.
+    #[command(after_help = "\
+Reports unknown target fields, columns missing from the file (with a suggestion), duplicate
+targets and invalid transforms, all in one run.
+
+Examples:
+  bcetl mapping check contacts.toml
+  bcetl mapping check contacts.toml contacts.csv")]
+    Check {
+        /// The mapping file.
+        mapping: PathBuf,
+        /// A file whose columns the mapping must find.
+        file: Option<PathBuf>,
+        #[command(flatten)]
+        read: ReadArgs,
+    },
+}

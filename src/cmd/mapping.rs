@@ -1,0 +1,45 @@
+//! `bcetl mapping init` and `bcetl mapping check`.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use super::{read_options, write_output};
+use crate::cli::ReadArgs;
+use crate::mapping::{self, Mapping};
+use crate::read;
+
+pub fn init(file: &Path, output: Option<&Path>, args: &ReadArgs) -> Result<ExitCode> {
+    let table = read::open(file, &read_options(Default::default(), args)?)?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    write_output(output, &mapping::infer_mapping(&table.headers, &name))?;
+    if let Some(output) = output {
+        eprintln!(
+            "wrote {}; check it with: bcetl mapping check {} {}",
+            output.display(),
+            output.display(),
+            file.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn check(mapping_path: &Path, file: Option<&Path>, args: &ReadArgs) -> Result<ExitCode> {
+    let mapping = match file {
+        Some(file) => super::open_with_mapping(file, mapping_path, args)?.1,
+        None => Mapping::load(mapping_path, None)?,
+    };
+    let against = file
+        .map(|f| format!(" against {}", f.display()))
+        .unwrap_or_default();
+    println!(
+        "{}: OK{against}: reads {} column(s)",
+        mapping_path.display(),
+        mapping.used_columns().len()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,78 @@
+//! One file per subcommand; each turns parsed arguments into calls on the pipeline's stages.
+
+mod mapping;
+mod validate;
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+
+use crate::cli::{Cli, Command, MappingCommand, ReadArgs};
+use crate::mapping::{Mapping, MappingFile};
+use crate::read::{self, ReadOptions, SheetRef, Table};
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Validate(args) => validate::run(args),
+        Command::Mapping(MappingCommand::Init { file, output, read }) => {
+            mapping::init(&file, output.as_deref(), &read)
+        }
+        Command::Mapping(MappingCommand::Check {
+            mapping,
+            file,
+            read,
+        }) => mapping::check(&mapping, file.as_deref(), &read),
+    }
+}
+
+/// Command-line read flags over the mapping's `[source]` section.
+fn read_options(base: ReadOptions, args: &ReadArgs) -> Result<ReadOptions> {
+    let delimiter = match args.delimiter.as_deref() {
+        None => base.delimiter,
+        Some("tab" | "\\t" | "\t") => Some(b'\t'),
+        Some(d) if d.len() == 1 => Some(d.as_bytes()[0]),
+        Some(other) => anyhow::bail!("--delimiter {other:?}: expected one character, or \"tab\""),
+    };
+    Ok(ReadOptions {
+        sheet: args.sheet.as_deref().map(SheetRef::parse).or(base.sheet),
+        header_row: args.header_row.or(base.header_row),
+        delimiter,
+        encoding: args.encoding.clone().or(base.encoding),
+    })
+}
+
+/// Opens an input and compiles a mapping against its headers: the start of every command
+/// that reads a file through a mapping.
+fn open_with_mapping(
+    input: &Path,
+    mapping_path: &Path,
+    args: &ReadArgs,
+) -> Result<(Table, Mapping)> {
+    let file: MappingFile = crate::mapping::load_file(mapping_path)?;
+    let options = read_options(crate::mapping::source_options(&file), args)?;
+    let table = read::open(input, &options)?;
+    let mapping = Mapping::compile(&file, Some(&table.headers)).map_err(|problems| {
+        anyhow::anyhow!(
+            "{}: {} problem(s) with {}:\n{problems}",
+            mapping_path.display(),
+            problems.0.len(),
+            input.display()
+        )
+    })?;
+    Ok((table, mapping))
+}
+
+/// Writes text to a file, or standard output without one.
+fn write_output(path: Option<&Path>, text: &str) -> Result<()> {
+    match path {
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("{}: cannot write", path.display()))
+        }
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(text.as_bytes())?;
+            Ok(())
+        }
+    }
+}

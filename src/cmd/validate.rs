@@ -1,0 +1,105 @@
+//! `bcetl validate`: the dry run.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Result;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::cli::ValidateArgs;
+use crate::finding::Severity;
+use crate::validate::{self, report, Summary};
+
+pub fn run(args: ValidateArgs) -> Result<ExitCode> {
+    let (table, mapping) = super::open_with_mapping(&args.input, &args.mapping, &args.read)?;
+    let source = format!("{} ({})", table.path.display(), table.description);
+    let mut report = match &args.report {
+        Some(path) => Some(report::create(
+            path,
+            &table.headers,
+            table.header_row,
+            &source,
+        )?),
+        None => None,
+    };
+    let mut emit = args
+        .emit
+        .as_deref()
+        .map(report::EmitWriter::create)
+        .transpose()?;
+
+    let bar = progress_bar(args.quiet);
+    let started = Instant::now();
+    let summary = validate::run(
+        table,
+        &mapping,
+        |row, mapped| {
+            if let Some(report) = report.as_mut() {
+                report.row(row, mapped)?;
+            }
+            if let Some(emit) = emit.as_mut() {
+                emit.row(mapped)?;
+            }
+            Ok(())
+        },
+        |done| bar.set_position(done as u64),
+    )?;
+    bar.finish_and_clear();
+    if let Some(report) = report {
+        report.finish(&summary)?;
+    }
+    if let Some(emit) = emit {
+        emit.finish()?;
+    }
+    print_summary(
+        &source,
+        &summary,
+        args.quiet,
+        started.elapsed().as_secs_f64(),
+    );
+    if let Some(path) = &args.report {
+        println!("report: {}", path.display());
+    }
+    Ok(if summary.invalid > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// A spinner with the row count and rate, on a terminal only.
+fn progress_bar(quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {human_pos} rows checked ({per_sec}) {elapsed}")
+            .expect("valid template"),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
+fn print_summary(source: &str, s: &Summary, quiet: bool, seconds: f64) {
+    println!(
+        "{source}: {} rows, {} valid, {} invalid, {} with warnings ({seconds:.1}s)",
+        s.rows, s.valid, s.invalid, s.with_warnings
+    );
+    if quiet || s.problems.is_empty() {
+        return;
+    }
+    println!("most common problems:");
+    for ((severity, rule, place), count) in s.most_common().into_iter().take(10) {
+        let mark = if *severity == Severity::Error {
+            "error  "
+        } else {
+            "warning"
+        };
+        println!(
+            "  {:>7}  {mark}  {rule:<16} {place}: e.g. row {}: {}",
+            count.count, count.first_row, count.example
+        );
+    }
+}

@@ -1,0 +1,20 @@
+//! bcetl: move contact data in and out of the BigContacts CRM in bulk.
+//!
+//! The pipeline, one module per stage:
+//! - [`read`]: spreadsheets (CSV, XLSX, XLS, ODS) as a stream of rows with the row numbers a
+//!   spreadsheet user sees;
+//! - [`mapping`]: a declarative TOML mapping from columns to the contact schema, run forward
+//!   (row → contact) and in reverse (contact → row);
+//! - [`validate`]: the rules a contact must pass before it is sent, and the dry-run report;
+//! - [`schema`]: the API's records, shared by every stage.
+//!
+//! The API client, the writer, the exporter and the sandbox server join as their own modules;
+//! `cmd` holds one file per subcommand and calls into the stages, never the reverse.
+
+pub mod cli;
+pub mod cmd;
+pub mod finding;
+pub mod mapping;
+pub mod read;
+pub mod schema;
+pub mod validate;

@@ -1,0 +1,29 @@
+//! The `bcetl` binary: parse the command line, run the command, map the outcome to an exit
+//! status (0 success, 1 rows rejected, 2 fatal).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = bcetl::cli::Cli::parse();
+    match bcetl::cmd::run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("bcetl: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Output piped into `head` that closes early is not an error.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,271 @@
+//! The mapping file as written: plain serde structures, one per TOML table.
+//!
+//! Nothing here is checked beyond TOML's own syntax; [`super::compile`] turns a `MappingFile`
+//! into a runnable [`super::Mapping`] and reports every problem at once. Field names under
+//! `[fields]`, `[spouse]` and friends are free keys here, so a misspelt one is reported with a
+//! suggestion instead of a bare serde error.
+
+use std::collections::BTreeMap;
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+
+/// A whole mapping file. See `mappings/reference.toml` for every construct with comments.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MappingFile {
+    /// What each row becomes: `contact` (activities and tasks follow).
+    #[serde(default = "default_entity")]
+    pub entity: String,
+    /// How to read the input file.
+    #[serde(default)]
+    pub source: SourceSection,
+    /// What to do with columns no rule names: `ignore` (default) or `custom_fields`, which
+    /// sends each as a custom field named after its header.
+    #[serde(default)]
+    pub unmapped_columns: Option<String>,
+    /// Scalar fields of the contact, and `assigned_to` (a user's email) and `contact_type` (a
+    /// type's name).
+    #[serde(default)]
+    pub fields: BTreeMap<String, ValueSpec>,
+    #[serde(default)]
+    pub emails: Vec<EmailSection>,
+    #[serde(default)]
+    pub phones: Vec<PhoneSection>,
+    #[serde(default)]
+    pub addresses: Vec<AddressSection>,
+    #[serde(default)]
+    pub im_services: Vec<TypedSection>,
+    #[serde(default)]
+    pub social_media: Vec<TypedSection>,
+    /// A column holding several tags, split on a delimiter.
+    #[serde(default)]
+    pub tags: Option<ListSection>,
+    #[serde(default)]
+    pub interests: Option<ListSection>,
+    #[serde(default)]
+    pub categories: Vec<CategorySection>,
+    /// Custom field name = column (or value spec).
+    #[serde(default)]
+    pub custom_fields: BTreeMap<String, ValueSpec>,
+    #[serde(default)]
+    pub contact_notes: Vec<NoteSection>,
+    #[serde(default)]
+    pub spouse: Option<BTreeMap<String, ValueSpec>>,
+    #[serde(default)]
+    pub business: Option<BTreeMap<String, ValueSpec>>,
+    #[serde(default)]
+    pub family: Option<FamilySection>,
+}
+
+fn default_entity() -> String {
+    "contact".to_string()
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSection {
+    /// Workbook sheet: a name, or a 1-based position.
+    pub sheet: Option<SheetSpec>,
+    /// The row with the column names (1-based); 0 when there is none.
+    pub header_row: Option<usize>,
+    /// CSV delimiter: one character, or `tab`.
+    pub delimiter: Option<String>,
+    /// CSV encoding: `utf-8`, `utf-16`, `windows-1252`…
+    pub encoding: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum SheetSpec {
+    Index(usize),
+    Name(String),
+}
+
+/// Where a value comes from and how it is cleaned. Written either as a bare column name
+/// (`first_name = "First Name"`) or as a table.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValueTable {
+    /// The source column.
+    pub column: Option<String>,
+    /// A constant sent for every row.
+    pub value: Option<String>,
+    /// Text with `{Column Name}` placeholders.
+    pub template: Option<String>,
+    /// Used when the cell is blank.
+    pub default: Option<String>,
+    /// Strip surrounding white space (default true).
+    pub trim: Option<bool>,
+    /// `upper`, `lower` or `title`.
+    pub case: Option<String>,
+    /// Replace values: `{ Gold = "A", Silver = "B" }`, matched ignoring case.
+    pub map: Option<BTreeMap<String, String>>,
+    /// Date formats tried in order (strftime: `%m/%d/%Y`); ISO dates and Excel serial numbers
+    /// are always understood. The first format is used when writing back.
+    pub date: Option<OneOrMany>,
+    /// The words written for true and false on export, such as `["Yes", "No"]`.
+    pub bool: Option<[String; 2]>,
+    /// Phone layout: `keep` (default), `digits`, or `us` for `(404) 555-0134`.
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    pub fn to_vec(&self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValueSpec(pub ValueTable);
+
+impl From<&str> for ValueSpec {
+    fn from(column: &str) -> Self {
+        ValueSpec(ValueTable {
+            column: Some(column.to_string()),
+            ..ValueTable::default()
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ValueSpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SpecVisitor;
+        impl<'de> Visitor<'de> for SpecVisitor {
+            type Value = ValueSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a column name, or a table such as { column = \"Email\", trim = true }")
+            }
+            fn visit_str<E: de::Error>(self, column: &str) -> Result<ValueSpec, E> {
+                Ok(ValueSpec::from(column))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ValueSpec, A::Error> {
+                ValueTable::deserialize(de::value::MapAccessDeserializer::new(map)).map(ValueSpec)
+            }
+        }
+        deserializer.deserialize_any(SpecVisitor)
+    }
+}
+
+/// Value spec fields flattened into a section that also has options of its own.
+/// (serde's `flatten` cannot be combined with `deny_unknown_fields`, so each section lists
+/// the value keys itself through this macro.)
+macro_rules! section_with_value {
+    ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident : $ty:ty,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $($(#[$fmeta])* pub $field: $ty,)*
+            pub column: Option<String>,
+            pub value: Option<String>,
+            pub template: Option<String>,
+            pub default: Option<String>,
+            pub trim: Option<bool>,
+            pub case: Option<String>,
+            pub map: Option<BTreeMap<String, String>>,
+            pub phone: Option<String>,
+        }
+
+        impl $name {
+            pub fn value_spec(&self) -> ValueSpec {
+                ValueSpec(ValueTable {
+                    column: self.column.clone(),
+                    value: self.value.clone(),
+                    template: self.template.clone(),
+                    default: self.default.clone(),
+                    trim: self.trim,
+                    case: self.case.clone(),
+                    map: self.map.clone(),
+                    phone: self.phone.clone(),
+                    date: None,
+                    bool: None,
+                })
+            }
+        }
+    };
+}
+
+section_with_value! {
+    /// One email address: `[[emails]] column = "Email"`.
+    EmailSection {
+        /// Work-related (sent as `is_office`; returned under `office_emails`).
+        #[serde(default)]
+        is_office: bool,
+    }
+}
+
+section_with_value! {
+    /// One phone number with its type.
+    PhoneSection {
+        /// W work, H home, M mobile, O other, F fax, P pager.
+        #[serde(rename = "type")]
+        phone_type: Option<String>,
+        #[serde(default)]
+        is_office: bool,
+    }
+}
+
+section_with_value! {
+    /// One IM account or social media profile of a given service.
+    TypedSection {
+        /// The service: Skype, AIM… or Facebook, LinkedIn…
+        #[serde(rename = "type")]
+        service: String,
+    }
+}
+
+section_with_value! {
+    /// A column of several values split on a delimiter: tags, interests.
+    ListSection {
+        /// The delimiter between values (default `;`).
+        split: Option<String>,
+    }
+}
+
+section_with_value! {
+    /// Category values under one category name.
+    CategorySection {
+        /// The category's name in BigContacts.
+        name: String,
+        /// Split the cell into several values on this delimiter.
+        split: Option<String>,
+    }
+}
+
+/// One address: each part (address, address2, address3, city, state, country,
+/// postal_code) is a value spec.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AddressSection {
+    #[serde(default)]
+    pub is_office: bool,
+    #[serde(flatten)]
+    pub parts: BTreeMap<String, ValueSpec>,
+}
+
+/// One contact note.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteSection {
+    pub subject: Option<ValueSpec>,
+    pub note: ValueSpec,
+}
+
+/// Family members from repeated groups of columns: `first_name = "Child {n} Name"` with
+/// `count = 3` reads Child 1 Name, Child 2 Name, Child 3 Name.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FamilySection {
+    pub count: usize,
+    #[serde(flatten)]
+    pub fields: BTreeMap<String, ValueSpec>,
+}

@@ -1,0 +1,578 @@
+//! One value's journey from cells to the API and back.
+//!
+//! A [`ValueRule`] reads its source (a column, a constant or a template over columns), cleans
+//! it (trim, value map, case) and converts it to what the target field takes (a date, a
+//! boolean, an enum code, an email, a phone). Each step has an inverse in [`ValueRule::write`],
+//! so the same rule turns an exported record back into the same cells.
+
+use chrono::NaiveDate;
+
+use crate::schema::ScalarValue;
+
+/// Where a value comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    Column(usize),
+    Constant(String),
+    Template(Vec<Part>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Part {
+    Text(String),
+    Column(usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Case {
+    Upper,
+    Lower,
+    Title,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhoneLayout {
+    Keep,
+    Digits,
+    Us,
+}
+
+/// What the target takes, and so how a cleaned value is converted and checked.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Convert {
+    Text,
+    /// Formats tried in order; the first one writes back.
+    Date(Vec<String>),
+    /// Labels written back for true and false.
+    Bool([String; 2]),
+    /// One of these codes, matched ignoring case (and a few well-known synonyms).
+    Enum(&'static [&'static str]),
+    Email,
+    Phone(PhoneLayout),
+}
+
+/// A value that could not be converted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueIssue {
+    pub column: Option<usize>,
+    pub value: String,
+    pub rule: &'static str,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValueRule {
+    /// The target, as findings name it: `first_name`, `spouse.date_of_birth`, `emails.email`.
+    pub target: String,
+    pub source: Source,
+    pub default: Option<String>,
+    pub trim: bool,
+    pub case: Option<Case>,
+    /// Value map entries as written: (from, to); matched ignoring case.
+    pub map: Vec<(String, String)>,
+    pub convert: Convert,
+}
+
+impl ValueRule {
+    pub fn column(target: impl Into<String>, index: usize, convert: Convert) -> ValueRule {
+        ValueRule {
+            target: target.into(),
+            source: Source::Column(index),
+            default: None,
+            trim: true,
+            case: None,
+            map: Vec::new(),
+            convert,
+        }
+    }
+
+    /// The column a finding about this value should point at.
+    pub fn primary_column(&self) -> Option<usize> {
+        match &self.source {
+            Source::Column(i) => Some(*i),
+            Source::Template(parts) => parts.iter().find_map(|p| match p {
+                Part::Column(i) => Some(*i),
+                Part::Text(_) => None,
+            }),
+            Source::Constant(_) => None,
+        }
+    }
+
+    /// Every column this rule reads.
+    pub fn columns(&self) -> Vec<usize> {
+        match &self.source {
+            Source::Column(i) => vec![*i],
+            Source::Template(parts) => parts
+                .iter()
+                .filter_map(|p| match p {
+                    Part::Column(i) => Some(*i),
+                    Part::Text(_) => None,
+                })
+                .collect(),
+            Source::Constant(_) => Vec::new(),
+        }
+    }
+
+    /// The cleaned text of this value in a row, or `None` when blank and without default.
+    pub fn read_text(&self, cells: &[String]) -> Option<String> {
+        let raw = match &self.source {
+            Source::Column(i) => cells
+                .get(*i)
+                .map(String::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            Source::Constant(value) => value.clone(),
+            Source::Template(parts) => fill_template(parts, cells),
+        };
+        let text = if self.trim {
+            raw.trim().to_string()
+        } else {
+            raw
+        };
+        let text = if text.trim().is_empty() {
+            self.default.clone()?
+        } else {
+            text
+        };
+        let text = match self
+            .map
+            .iter()
+            .find(|(from, _)| from.trim().eq_ignore_ascii_case(text.trim()))
+        {
+            Some((_, to)) => to.clone(),
+            None => text,
+        };
+        Some(match self.case {
+            None => text,
+            Some(Case::Upper) => text.to_uppercase(),
+            Some(Case::Lower) => text.to_lowercase(),
+            Some(Case::Title) => title_case(&text),
+        })
+    }
+
+    /// The value for the API, or `Ok(None)` when blank.
+    pub fn read(&self, cells: &[String]) -> Result<Option<ScalarValue>, ValueIssue> {
+        let Some(text) = self.read_text(cells) else {
+            return Ok(None);
+        };
+        let issue = |rule: &'static str, message: String| ValueIssue {
+            column: self.primary_column(),
+            value: text.clone(),
+            rule,
+            message,
+        };
+        Ok(Some(match &self.convert {
+            Convert::Text => ScalarValue::Text(text),
+            Convert::Date(formats) => match parse_date(&text, formats) {
+                Some(day) => ScalarValue::Text(day.format("%Y-%m-%d").to_string()),
+                None => {
+                    let tried = if formats.is_empty() {
+                        "YYYY-MM-DD".to_string()
+                    } else {
+                        formats.join(", ")
+                    };
+                    return Err(issue("date", format!("{text:?} is not a date that exists in the formats {tried} (nor an Excel date number)")));
+                }
+            },
+            Convert::Bool(labels) => {
+                match parse_bool(&text, labels) {
+                    Some(b) => ScalarValue::Bool(b),
+                    None => return Err(issue(
+                        "boolean",
+                        format!(
+                            "{text:?} is not a yes/no value (yes, no, true, false, 1, 0, y, n, x)"
+                        ),
+                    )),
+                }
+            }
+            Convert::Enum(codes) => match match_code(&text, codes) {
+                Some(code) => ScalarValue::Text(code.to_string()),
+                None => {
+                    return Err(issue(
+                        "allowed_values",
+                        format!("{text:?} is not one of {}", codes.join(", ")),
+                    ))
+                }
+            },
+            Convert::Email => {
+                let email = text.trim().to_lowercase();
+                if let Err(why) = check_email(&email) {
+                    return Err(issue(
+                        "email_syntax",
+                        format!("{text:?} is not an email address: {why}"),
+                    ));
+                }
+                ScalarValue::Text(email)
+            }
+            Convert::Phone(layout) => ScalarValue::Text(format_phone(&text, *layout)),
+        }))
+    }
+
+    /// Writes a value back into the cells this rule reads: the inverse of [`ValueRule::read`].
+    pub fn write(&self, value: &ScalarValue, cells: &mut [String]) {
+        let text = match (&self.convert, value) {
+            (Convert::Bool(labels), ScalarValue::Bool(b)) => labels[usize::from(!*b)].clone(),
+            (Convert::Date(formats), ScalarValue::Text(text)) => {
+                match (formats.first(), NaiveDate::parse_from_str(text, "%Y-%m-%d")) {
+                    (Some(format), Ok(day)) => day.format(format).to_string(),
+                    _ => text.clone(),
+                }
+            }
+            (_, value) => value.to_cell(),
+        };
+        let text = match self.map.iter().find(|(_, to)| *to == text) {
+            Some((from, _)) => from.clone(),
+            None => text,
+        };
+        match &self.source {
+            Source::Column(i) => {
+                if let Some(cell) = cells.get_mut(*i) {
+                    *cell = text;
+                }
+            }
+            Source::Constant(_) => {}
+            Source::Template(parts) => split_template(parts, &text, cells),
+        }
+    }
+}
+
+/// A template with its placeholders filled; blank when every placeholder is blank.
+fn fill_template(parts: &[Part], cells: &[String]) -> String {
+    let mut any = false;
+    let mut out = String::new();
+    for part in parts {
+        match part {
+            Part::Text(t) => out.push_str(t),
+            Part::Column(i) => {
+                let cell = cells.get(*i).map(|c| c.trim()).unwrap_or_default();
+                any |= !cell.is_empty();
+                out.push_str(cell);
+            }
+        }
+    }
+    if any {
+        out
+    } else {
+        String::new()
+    }
+}
+
+/// Splits a filled template back into its columns, at the literal text between placeholders.
+fn split_template(parts: &[Part], text: &str, cells: &mut [String]) {
+    let mut rest = text;
+    let mut pending: Option<usize> = None;
+    for part in parts {
+        match part {
+            Part::Text(literal) => {
+                let found = if pending.is_some() {
+                    rest.find(literal.as_str())
+                } else {
+                    rest.strip_prefix(literal.as_str()).map(|_| 0)
+                };
+                let at = found.unwrap_or(rest.len());
+                if let Some(column) = pending.take() {
+                    set_cell(cells, column, &rest[..at]);
+                }
+                rest = rest.get(at + literal.len()..).unwrap_or_default();
+            }
+            Part::Column(column) => {
+                if let Some(previous) = pending.replace(*column) {
+                    // Two placeholders with nothing between them: the first takes it all.
+                    set_cell(cells, previous, rest);
+                    rest = "";
+                }
+            }
+        }
+    }
+    if let Some(column) = pending {
+        set_cell(cells, column, rest);
+    }
+}
+
+fn set_cell(cells: &mut [String], index: usize, value: &str) {
+    if let Some(cell) = cells.get_mut(index) {
+        *cell = value.to_string();
+    }
+}
+
+fn title_case(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut start = true;
+    for c in text.chars() {
+        if start {
+            out.extend(c.to_uppercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
+        start = c.is_whitespace() || c == '-' || c == '\'';
+    }
+    out
+}
+
+/// Excel's day 0 for serial dates (1900 system, after its leap-year bug is accounted for).
+fn excel_epoch() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1899, 12, 30).expect("valid date")
+}
+
+/// A calendar date from text: the given formats, then ISO (with or without a time, whose
+/// zone is ignored so the day never moves), then an Excel serial number.
+pub fn parse_date(text: &str, formats: &[String]) -> Option<NaiveDate> {
+    let text = text.trim();
+    for format in formats {
+        if let Ok(day) = NaiveDate::parse_from_str(text, format) {
+            return Some(day);
+        }
+    }
+    if let Some(day) = text
+        .get(..10)
+        .and_then(|head| NaiveDate::parse_from_str(head, "%Y-%m-%d").ok())
+    {
+        let tail = &text[10..];
+        if tail.is_empty() || tail.starts_with(['T', ' ']) {
+            return Some(day);
+        }
+    }
+    let serial: f64 = text.parse().ok()?;
+    // 1 = 1900-01-01 … 2958465 = 9999-12-31, as Excel counts.
+    if (1.0..2_958_466.0).contains(&serial) {
+        return excel_epoch().checked_add_days(chrono::Days::new(serial.floor() as u64));
+    }
+    None
+}
+
+const TRUE_WORDS: &[&str] = &[
+    "yes", "y", "true", "t", "1", "x", "on", "oui", "ja", "si", "sí",
+];
+const FALSE_WORDS: &[&str] = &["no", "n", "false", "f", "0", "off", "non", "nein"];
+
+fn parse_bool(text: &str, labels: &[String; 2]) -> Option<bool> {
+    let t = text.trim().to_lowercase();
+    if t == labels[0].to_lowercase() || TRUE_WORDS.contains(&t.as_str()) {
+        Some(true)
+    } else if t == labels[1].to_lowercase() || FALSE_WORDS.contains(&t.as_str()) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn match_code(text: &str, codes: &'static [&'static str]) -> Option<&'static str> {
+    let t = text.trim();
+    if let Some(code) = codes.iter().find(|c| c.eq_ignore_ascii_case(t)) {
+        return Some(code);
+    }
+    // Spelled-out forms people write for single-letter codes.
+    let synonym = match t.to_lowercase().as_str() {
+        "male" | "man" => "m",
+        "female" | "woman" => "f",
+        "work" | "office" => "W",
+        "home" => "H",
+        "mobile" | "cell" | "cellular" => "M",
+        "other" => "O",
+        "fax" => "F",
+        "pager" => "P",
+        _ => return None,
+    };
+    codes.iter().find(|c| **c == synonym).copied()
+}
+
+/// Why an address is not an email address, if it is not.
+pub fn check_email(email: &str) -> Result<(), &'static str> {
+    if email.len() > 254 {
+        return Err("longer than 254 characters");
+    }
+    if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("it contains white space");
+    }
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return Err("no @");
+    };
+    if local.is_empty() || local.contains('@') {
+        return Err(if local.is_empty() {
+            "nothing before the @"
+        } else {
+            "more than one @"
+        });
+    }
+    if local.len() > 64 {
+        return Err("the part before the @ is longer than 64 characters");
+    }
+    if !domain.contains('.')
+        || domain.starts_with('.')
+        || domain.ends_with('.')
+        || domain.contains("..")
+    {
+        return Err("the domain after the @ is not a domain name");
+    }
+    if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
+        return Err("misplaced dots before the @");
+    }
+    Ok(())
+}
+
+/// A phone number in the requested layout; numbers that do not fit it are kept as written.
+pub fn format_phone(text: &str, layout: PhoneLayout) -> String {
+    let text = text.trim();
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    match layout {
+        PhoneLayout::Keep => text.to_string(),
+        PhoneLayout::Digits => {
+            if text.starts_with('+') {
+                format!("+{digits}")
+            } else {
+                digits
+            }
+        }
+        PhoneLayout::Us => {
+            let national = match digits.len() {
+                11 if digits.starts_with('1') => &digits[1..],
+                10 => &digits[..],
+                _ => return text.to_string(),
+            };
+            if text.chars().any(|c| c.is_ascii_alphabetic()) {
+                return text.to_string();
+            }
+            format!(
+                "({}) {}-{}",
+                &national[..3],
+                &national[3..6],
+                &national[6..]
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cells(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn dates_from_formats_iso_and_excel_serials_never_shift() {
+        let f = vec!["%m/%d/%Y".to_string()];
+        assert_eq!(
+            parse_date("12/30/1934", &f),
+            NaiveDate::from_ymd_opt(1934, 12, 30)
+        );
+        assert_eq!(
+            parse_date("1934-12-30T00:00:00-0300", &f),
+            NaiveDate::from_ymd_opt(1934, 12, 30)
+        );
+        assert_eq!(
+            parse_date("1934-12-30T23:59:59+1400", &f),
+            NaiveDate::from_ymd_opt(1934, 12, 30)
+        );
+        assert_eq!(parse_date("45292", &f), NaiveDate::from_ymd_opt(2024, 1, 1));
+        assert_eq!(
+            parse_date("02/30/2024", &f),
+            None,
+            "February 30th does not exist"
+        );
+        assert_eq!(parse_date("soon", &f), None);
+    }
+
+    #[test]
+    fn value_rule_round_trips_through_map_bool_and_date() {
+        let mut rule = ValueRule::column("abcd", 0, Convert::Enum(&["A", "B", "C", "D"]));
+        rule.map = vec![("Gold".into(), "A".into()), ("Silver".into(), "B".into())];
+        let value = rule.read(&cells(&[" gold "])).unwrap().unwrap();
+        assert_eq!(value, ScalarValue::Text("A".into()));
+        let mut back = cells(&[""]);
+        rule.write(&value, &mut back);
+        assert_eq!(back, cells(&["Gold"]));
+        assert_eq!(
+            rule.read(&cells(&["Platinum"])).unwrap_err().rule,
+            "allowed_values"
+        );
+
+        let rule = ValueRule::column("email_opt_out", 0, Convert::Bool(["Y".into(), "N".into()]));
+        assert_eq!(
+            rule.read(&cells(&["yes"])).unwrap(),
+            Some(ScalarValue::Bool(true))
+        );
+        let mut back = cells(&[""]);
+        rule.write(&ScalarValue::Bool(false), &mut back);
+        assert_eq!(back, cells(&["N"]));
+
+        let rule = ValueRule::column("date_of_birth", 0, Convert::Date(vec!["%d.%m.%Y".into()]));
+        let v = rule.read(&cells(&["30.12.1934"])).unwrap().unwrap();
+        assert_eq!(v, ScalarValue::Text("1934-12-30".into()));
+        let mut back = cells(&[""]);
+        rule.write(&v, &mut back);
+        assert_eq!(back, cells(&["30.12.1934"]));
+    }
+
+    #[test]
+    fn templates_fill_and_split() {
+        let parts = vec![
+            Part::Column(0),
+            Part::Text(" (id ".into()),
+            Part::Column(1),
+            Part::Text(")".into()),
+        ];
+        let rule = ValueRule {
+            source: Source::Template(parts),
+            ..ValueRule::column("comments", 0, Convert::Text)
+        };
+        let v = rule.read(&cells(&["Met at fair", "77"])).unwrap().unwrap();
+        assert_eq!(v, ScalarValue::Text("Met at fair (id 77)".into()));
+        let mut back = cells(&["", ""]);
+        rule.write(&v, &mut back);
+        assert_eq!(back, cells(&["Met at fair", "77"]));
+        assert_eq!(
+            rule.read(&cells(&["", ""])).unwrap(),
+            None,
+            "all placeholders blank"
+        );
+    }
+
+    #[test]
+    fn defaults_case_and_blank() {
+        let mut rule = ValueRule::column("lead_source", 0, Convert::Text);
+        rule.default = Some("import".into());
+        rule.case = Some(Case::Title);
+        assert_eq!(rule.read_text(&cells(&["  "])), Some("Import".into()));
+        assert_eq!(
+            rule.read_text(&cells(&["o'neil-smith"])),
+            Some("O'Neil-Smith".into())
+        );
+        rule.default = None;
+        assert_eq!(rule.read_text(&cells(&[""])), None);
+    }
+
+    #[test]
+    fn emails_and_phones() {
+        assert!(check_email("ada@example.com").is_ok());
+        for bad in [
+            "ada", "ada@", "@x.io", "a b@x.io", "a@@x.io", "a@x", "a@x..io", ".a@x.io",
+        ] {
+            assert!(check_email(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            format_phone("404.657.4938", PhoneLayout::Us),
+            "(404) 657-4938"
+        );
+        assert_eq!(
+            format_phone("+1 404 657 4938", PhoneLayout::Us),
+            "(404) 657-4938"
+        );
+        assert_eq!(
+            format_phone("+44 20 7946 0958", PhoneLayout::Us),
+            "+44 20 7946 0958"
+        );
+        assert_eq!(
+            format_phone("+44 20 7946 0958", PhoneLayout::Digits),
+            "+442079460958"
+        );
+    }
+
+    #[test]
+    fn enum_synonyms() {
+        assert_eq!(match_code("Female", &["m", "f"]), Some("f"));
+        assert_eq!(match_code("cell", crate::schema::PHONE_TYPES), Some("M"));
+        assert_eq!(match_code("w", crate::schema::PHONE_TYPES), Some("W"));
+    }
+}

@@ -1,0 +1,358 @@
+//! CSV input: streamed record by record, whatever the encoding.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{Cursor, Read};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{bail, Context, Result};
+
+use super::{
+    fit_to_headers, letter_headers, name_headers, sniff, CellProblem, ReadOptions, Row, Table,
+};
+
+/// How much of the file is looked at to guess its encoding and delimiter.
+const SAMPLE_BYTES: usize = 64 * 1024;
+
+pub fn open(path: &Path, options: &ReadOptions) -> Result<Table> {
+    let shown = path.display().to_string();
+    let mut file = File::open(path).with_context(|| format!("{shown}: cannot open"))?;
+    let mut sample = Vec::with_capacity(SAMPLE_BYTES);
+    (&mut file)
+        .take(SAMPLE_BYTES as u64)
+        .read_to_end(&mut sample)
+        .with_context(|| format!("{shown}: cannot read"))?;
+    if sample.iter().all(|b| b.is_ascii_whitespace()) {
+        bail!("{shown}: the file is empty; expected a header row and data rows");
+    }
+    let whole_file = sample.len() < SAMPLE_BYTES;
+    let (encoding, bom_len) = sniff::encoding(&sample, whole_file, options.encoding.as_deref())
+        .map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
+    let (decoded_sample, _, _) = encoding.decode(&sample);
+    let delimiter = options
+        .delimiter
+        .unwrap_or_else(|| sniff::delimiter(&decoded_sample));
+
+    let raw = Cursor::new(sample).chain(file);
+    let bytes: Box<dyn Read + Send> = if encoding == encoding_rs::UTF_8 {
+        // Read UTF-8 as bytes, so a stray invalid byte is reported on its own cell
+        // instead of being silently replaced somewhere in the file.
+        let mut raw = raw;
+        std::io::copy(&mut (&mut raw).take(bom_len as u64), &mut std::io::sink())?;
+        Box::new(raw)
+    } else {
+        Box::new(
+            encoding_rs_io::DecodeReaderBytesBuilder::new()
+                .encoding(Some(encoding))
+                .bom_sniffing(true)
+                .build(raw),
+        )
+    };
+    let newlines = NewlineLog::default();
+    let bytes = LoggingReader {
+        inner: bytes,
+        offset: 0,
+        log: newlines.clone(),
+    };
+    let mut records = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(bytes)
+        .into_byte_records();
+
+    let description = format!(
+        "{}, delimiter {}",
+        encoding.name(),
+        match delimiter {
+            b'\t' => "tab".to_string(),
+            d => format!("'{}'", d as char),
+        }
+    );
+    let header_row = options.header_row.unwrap_or(1);
+    let mut rows_of = RowNumbers {
+        newlines,
+        lines_before: 0,
+        quoted_breaks: 0,
+    };
+    let mut next_record = move || -> Result<Option<(usize, csv::ByteRecord)>> {
+        match records.next() {
+            None => Ok(None),
+            Some(Ok(record)) => Ok(Some((rows_of.number(&record), record))),
+            Some(Err(e)) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                Err(anyhow::Error::new(e).context(format!(
+                    "{shown}: near line {line}: cannot read the CSV record"
+                )))
+            }
+        }
+    };
+
+    let mut header_number = 0;
+    let headers = if header_row == 0 {
+        None
+    } else {
+        let header = loop {
+            match next_record()? {
+                None => bail!(
+                    "{}: the file ends before its header row {header_row}",
+                    path.display()
+                ),
+                Some((number, record)) if number >= header_row => {
+                    break decode_record(&record, number)
+                }
+                Some(_) => continue,
+            }
+        };
+        header_number = header.number;
+        Some(name_headers(path, header.number, header.cells)?)
+    };
+
+    // Look ahead to the first data row, so a header-only file is an error now.
+    let first = loop {
+        match next_record()? {
+            None => bail!(
+                "{}: the file has a header row but no data rows",
+                path.display()
+            ),
+            Some((_, record)) if is_blank(&record) => continue,
+            Some((number, record)) => break decode_record(&record, number),
+        }
+    };
+    let headers = headers.unwrap_or_else(|| letter_headers(first.cells.len()));
+    let width_headers = headers.clone();
+    let mut pending = Some(first);
+    let rows = std::iter::from_fn(move || loop {
+        if let Some(mut row) = pending.take() {
+            fit_to_headers(&mut row, &width_headers);
+            return Some(Ok(row));
+        }
+        match next_record() {
+            Err(e) => return Some(Err(e)),
+            Ok(None) => return None,
+            Ok(Some((_, record))) if is_blank(&record) => continue,
+            Ok(Some((number, record))) => pending = Some(decode_record(&record, number)),
+        }
+    });
+    Ok(Table {
+        path: path.to_path_buf(),
+        headers,
+        header_row: header_number,
+        description,
+        rows: Box::new(rows),
+    })
+}
+
+/// Offsets of the `\n` and `\r` bytes read so far and not yet passed by the parser.
+#[derive(Clone, Default)]
+struct NewlineLog(Arc<Mutex<VecDeque<(u64, u8)>>>);
+
+/// Notes where each line break is as the csv parser pulls bytes through.
+struct LoggingReader<R> {
+    inner: R,
+    offset: u64,
+    log: NewlineLog,
+}
+
+impl<R: Read> Read for LoggingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut log = self.log.0.lock().expect("newline log lock");
+        log.extend(
+            buf[..n]
+                .iter()
+                .enumerate()
+                .filter(|(_, &b)| b == b'\n' || b == b'\r')
+                .map(|(i, &b)| (self.offset + i as u64, b)),
+        );
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
+/// Spreadsheet row numbers for CSV records.
+///
+/// A spreadsheet shows one row per line, blank lines included, and keeps a quoted line break
+/// inside its cell. The csv parser skips blank lines and its line counter does not count
+/// them, but its byte offsets are exact. A record's offset is where the previous record ended,
+/// so the blank lines skipped before it start right there; its row is one more than every
+/// line break before its first byte, less the line breaks quoted inside earlier records.
+struct RowNumbers {
+    newlines: NewlineLog,
+    lines_before: usize,
+    quoted_breaks: usize,
+}
+
+impl RowNumbers {
+    fn number(&mut self, record: &csv::ByteRecord) -> usize {
+        let mut cursor = record.position().map_or(0, |p| p.byte());
+        let mut log = self.newlines.0.lock().expect("newline log lock");
+        while let Some(&(at, byte)) = log.front() {
+            if at < cursor {
+                self.lines_before += usize::from(byte == b'\n');
+            } else if at == cursor {
+                // A blank line the parser skipped: "\n", or the "\r" of "\r\n".
+                self.lines_before += usize::from(byte == b'\n');
+                cursor += 1;
+            } else {
+                break;
+            }
+            log.pop_front();
+        }
+        drop(log);
+        let number = self.lines_before + 1 - self.quoted_breaks;
+        self.quoted_breaks += record
+            .iter()
+            .map(|f| f.iter().filter(|&&b| b == b'\n').count())
+            .sum::<usize>();
+        number
+    }
+}
+
+fn is_blank(record: &csv::ByteRecord) -> bool {
+    record
+        .iter()
+        .all(|field| field.iter().all(u8::is_ascii_whitespace))
+}
+
+/// Turns a record's bytes into text, noting each cell that is not valid UTF-8.
+fn decode_record(record: &csv::ByteRecord, number: usize) -> Row {
+    let mut problems = Vec::new();
+    let cells = record
+        .iter()
+        .enumerate()
+        .map(|(column, field)| match std::str::from_utf8(field) {
+            Ok(text) => text.to_string(),
+            Err(_) => {
+                problems.push(CellProblem {
+                    column: Some(column),
+                    message: "bytes that are not valid UTF-8; if the file came from Excel on \
+                              Windows, read it with --encoding windows-1252"
+                        .to_string(),
+                });
+                String::from_utf8_lossy(field).into_owned()
+            }
+        })
+        .collect();
+    Row {
+        number,
+        cells,
+        problems,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn table(bytes: &[u8], options: &ReadOptions) -> Result<(Vec<String>, Vec<Row>)> {
+        let mut file = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
+        file.write_all(bytes).unwrap();
+        let t = open(file.path(), options)?;
+        let rows = t.rows.collect::<Result<Vec<_>>>()?;
+        Ok((t.headers, rows))
+    }
+
+    #[test]
+    fn quoted_newlines_stay_in_one_row_and_numbers_count_records() {
+        let (h, rows) = table(
+            b"Name,Notes\nAda,\"line one\nline two\"\nBob,x\n",
+            &ReadOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(h, vec!["Name", "Notes"]);
+        assert_eq!(rows[0].cells, vec!["Ada", "line one\nline two"]);
+        assert_eq!((rows[0].number, rows[1].number), (2, 3));
+    }
+
+    #[test]
+    fn utf8_bom_is_not_part_of_the_first_header() {
+        let (h, _) = table(
+            b"\xef\xbb\xbfEmail,Name\na@b.c,A\n",
+            &ReadOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(h[0], "Email");
+    }
+
+    #[test]
+    fn utf16_with_bom_and_windows_1252_are_decoded() {
+        let text = "Name;City\nJosé;Zürich\n";
+        let mut utf16 = vec![0xff, 0xfe];
+        utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        let (h, rows) = table(&utf16, &ReadOptions::default()).unwrap();
+        assert_eq!(h, vec!["Name", "City"]);
+        assert_eq!(rows[0].cells, vec!["José", "Zürich"]);
+
+        let (_, rows) = table(b"Name;City\nJos\xe9;Z\xfcrich\n", &ReadOptions::default()).unwrap();
+        assert_eq!(rows[0].cells, vec!["José", "Zürich"]);
+    }
+
+    #[test]
+    fn invalid_utf8_late_in_the_file_is_a_cell_problem_not_an_error() {
+        let mut bytes = b"Name,City\n".to_vec();
+        for i in 0..10_000 {
+            bytes.extend(format!("P{i},Paris\n").as_bytes());
+        }
+        bytes.extend(b"Bad,Z\xfcrich\nLast,Rome\n");
+        let (_, rows) = table(&bytes, &ReadOptions::default()).unwrap();
+        let bad = &rows[10_000];
+        assert_eq!(bad.number, 10_002);
+        assert_eq!(bad.problems[0].column, Some(1));
+        assert_eq!(rows.last().unwrap().cells, vec!["Last", "Rome"]);
+    }
+
+    #[test]
+    fn ragged_rows_are_noted_and_fitted() {
+        let (_, rows) = table(b"a,b,c\n1,2\n1,2,3,4\n1,2,3,\n", &ReadOptions::default()).unwrap();
+        assert_eq!(rows[0].cells, vec!["1", "2", ""]);
+        assert_eq!(rows[0].problems.len(), 1);
+        assert_eq!(rows[1].cells, vec!["1", "2", "3"]);
+        assert!(rows[1].problems[0].message.contains("ignored"));
+        assert!(
+            rows[2].problems.is_empty(),
+            "a trailing empty cell is not data"
+        );
+    }
+
+    #[test]
+    fn header_row_option_and_headerless_files() {
+        let opts = ReadOptions {
+            header_row: Some(3),
+            ..Default::default()
+        };
+        let (h, rows) = table(b"Export of 2026\n\nName,Email\nAda,a@x.io\n", &opts).unwrap();
+        assert_eq!(h, vec!["Name", "Email"]);
+        assert_eq!(rows[0].number, 4);
+
+        let opts = ReadOptions {
+            header_row: Some(0),
+            ..Default::default()
+        };
+        let (h, rows) = table(b"Ada,a@x.io\n", &opts).unwrap();
+        assert_eq!(h, vec!["A", "B"]);
+        assert_eq!(rows[0].number, 1);
+    }
+
+    #[test]
+    fn whole_file_problems_are_errors_naming_the_file() {
+        let err = |bytes: &[u8]| {
+            table(bytes, &ReadOptions::default())
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(err(b"").contains("empty"));
+        assert!(err(b"Name,Email\n").contains("no data rows"));
+        assert!(err(b"Name,Name\n1,2\n").contains("duplicate column"));
+        assert!(err(b"Name\n").contains(".csv"));
+    }
+
+    #[test]
+    fn blank_rows_are_skipped_but_counted() {
+        let (_, rows) = table(b"a,b\n1,2\n,\n\n3,4\n", &ReadOptions::default()).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].number, 5);
+    }
+}

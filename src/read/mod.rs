@@ -1,0 +1,234 @@
+//! Reading: spreadsheets as a stream of rows, numbered as a spreadsheet user counts them.
+//!
+//! CSV streams (one record in memory at a time, whatever the file's size); XLSX, XLS and ODS
+//! are read a sheet at a time by calamine, which holds that sheet in memory. Either way the
+//! caller gets a [`Table`]: its headers and an iterator of [`Row`]s. Problems confined to one
+//! row (a ragged record, bytes that are not text, an `#N/A` cell) travel with the row as
+//! [`CellProblem`]s so the validator reports them and every other row goes on; only problems
+//! with the file as a whole (missing, empty, duplicate headers, no such sheet) are errors.
+//!
+//! This module depends on nothing else in the crate.
+
+mod csv_file;
+mod sheet;
+mod sniff;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Result};
+
+/// How to read an input; every field falls back to detection or the usual default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Sheet of a workbook, by name or 1-based position. Default: the first sheet.
+    pub sheet: Option<SheetRef>,
+    /// The 1-based row holding the column names; `Some(0)` for a file without one (columns are
+    /// then named by letter: A, B, C…). Default: row 1, or a workbook sheet's first used row.
+    pub header_row: Option<usize>,
+    /// CSV field delimiter. Default: detected among `,` `;` tab `|`.
+    pub delimiter: Option<u8>,
+    /// CSV text encoding label (`utf-8`, `utf-16`, `windows-1252`…). Default: detected from
+    /// the byte order mark, else UTF-8 when the start of the file is valid UTF-8, else
+    /// Windows-1252 (what Excel on Windows writes when asked for "CSV").
+    pub encoding: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SheetRef {
+    Name(String),
+    /// 1-based, as the tabs are counted.
+    Index(usize),
+}
+
+impl SheetRef {
+    /// A sheet given on the command line or in a mapping: digits are a position.
+    pub fn parse(text: &str) -> SheetRef {
+        match text.trim().parse::<usize>() {
+            Ok(n) => SheetRef::Index(n),
+            Err(_) => SheetRef::Name(text.to_string()),
+        }
+    }
+}
+
+/// One data row.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Row {
+    /// The row number a spreadsheet shows (the header is usually row 1).
+    pub number: usize,
+    /// One cell per header column, blank where the row was short.
+    pub cells: Vec<String>,
+    /// Problems found while reading this row.
+    pub problems: Vec<CellProblem>,
+}
+
+/// A problem with one cell or one row, found while reading it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellProblem {
+    /// The column index, or `None` for the row as a whole.
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+/// An opened input: the column names and the rows after them.
+pub struct Table {
+    pub path: PathBuf,
+    pub headers: Vec<String>,
+    /// The row the headers were read from (1-based), or 0 for a file without one.
+    pub header_row: usize,
+    /// What was read, for the report ("UTF-8, delimiter ';'", "sheet Contacts").
+    pub description: String,
+    pub rows: Box<dyn Iterator<Item = Result<Row>> + Send>,
+}
+
+impl std::fmt::Debug for Table {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Table")
+            .field("path", &self.path)
+            .field("headers", &self.headers)
+            .field("description", &self.description)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What kind of file a path names, by its extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    Csv,
+    Workbook,
+}
+
+impl InputKind {
+    pub fn of(path: &Path) -> InputKind {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        match ext.as_str() {
+            "xlsx" | "xlsm" | "xlsb" | "xls" | "ods" => InputKind::Workbook,
+            _ => InputKind::Csv,
+        }
+    }
+}
+
+/// Opens an input file for reading rows.
+pub fn open(path: &Path, options: &ReadOptions) -> Result<Table> {
+    if !path.exists() {
+        bail!("{}: no such file", path.display());
+    }
+    match InputKind::of(path) {
+        InputKind::Csv => csv_file::open(path, options),
+        InputKind::Workbook => sheet::open(path, options),
+    }
+}
+
+/// The spreadsheet letter of a 0-based column index: 0 → A, 25 → Z, 26 → AA.
+pub fn column_letter(index: usize) -> String {
+    let mut n = index + 1;
+    let mut letters = Vec::new();
+    while n > 0 {
+        let rem = (n - 1) % 26;
+        letters.push(b'A' + rem as u8);
+        n = (n - 1) / 26;
+    }
+    letters.reverse();
+    String::from_utf8(letters).expect("ASCII letters")
+}
+
+/// Names the header cells: blanks become `Column C`; a name used twice is an error naming
+/// both columns, since a mapping could not tell them apart.
+fn name_headers(path: &Path, header_row: usize, raw: Vec<String>) -> Result<Vec<String>> {
+    let mut headers = Vec::with_capacity(raw.len());
+    for (i, name) in raw.into_iter().enumerate() {
+        let name = name.trim().trim_start_matches('\u{feff}').to_string();
+        let name = if name.is_empty() {
+            format!("Column {}", column_letter(i))
+        } else {
+            name
+        };
+        if let Some(first) = headers
+            .iter()
+            .position(|h: &String| h.eq_ignore_ascii_case(&name))
+        {
+            bail!(
+                "{}: row {header_row}: duplicate column name {name:?} in columns {} and {}; \
+                 rename one of them",
+                path.display(),
+                column_letter(first),
+                column_letter(i)
+            );
+        }
+        headers.push(name);
+    }
+    Ok(headers)
+}
+
+/// Names for the columns of a file without a header row: A, B, C…
+fn letter_headers(width: usize) -> Vec<String> {
+    (0..width).map(column_letter).collect()
+}
+
+/// Fits a record to the header's width, noting a ragged record on the row.
+fn fit_to_headers(row: &mut Row, headers: &[String]) {
+    let width = headers.len();
+    let len = row.cells.len();
+    if len > width {
+        let extra = &row.cells[width..];
+        if extra.iter().any(|c| !c.trim().is_empty()) {
+            row.problems.push(CellProblem {
+                column: None,
+                message: format!(
+                    "row has {len} cells but the header has {width}; the values after column \
+                     {} ({}) have no column and are ignored",
+                    column_letter(width - 1),
+                    headers[width - 1]
+                ),
+            });
+        }
+        row.cells.truncate(width);
+    } else if len < width {
+        if len > 1 {
+            row.problems.push(CellProblem {
+                column: None,
+                message: format!(
+                    "row has {len} cells but the header has {width}; the missing cells are \
+                     read as blank"
+                ),
+            });
+        }
+        row.cells.resize(width, String::new());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_letters_follow_spreadsheets() {
+        assert_eq!(column_letter(0), "A");
+        assert_eq!(column_letter(25), "Z");
+        assert_eq!(column_letter(26), "AA");
+        assert_eq!(column_letter(701), "ZZ");
+        assert_eq!(column_letter(702), "AAA");
+    }
+
+    #[test]
+    fn duplicate_headers_name_both_columns() {
+        let err = name_headers(
+            Path::new("in.csv"),
+            1,
+            vec!["Email".into(), "email ".into()],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("in.csv: row 1"), "{err}");
+        assert!(err.contains("columns A and B"), "{err}");
+    }
+
+    #[test]
+    fn blank_headers_are_named_by_letter() {
+        let h = name_headers(Path::new("x"), 1, vec!["Name".into(), "".into()]).unwrap();
+        assert_eq!(h, vec!["Name", "Column B"]);
+    }
+}

@@ -1,0 +1,103 @@
+//! Validation: the rules a contact must pass before it is sent, and the dry run over a file.
+//!
+//! Value rules (dates that exist, enum codes, email syntax) are checked as the mapping
+//! converts each cell; this module adds the rules about a whole record (required fields) and
+//! about the file (the same email on two rows), and runs the pipeline: a reader thread feeds
+//! chunks of rows, rayon maps each chunk in parallel, and the results are handed on in row
+//! order to whoever writes the report.
+//!
+//! Depends on `read`, `mapping`, `schema` and `finding`.
+
+mod pipeline;
+pub mod report;
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash, Hasher};
+
+use crate::finding::{Finding, Severity};
+use crate::mapping::{MappedRow, Mapping};
+use crate::schema::ScalarField;
+
+pub use pipeline::{run, Summary};
+
+/// Record-level rules: what the API requires of every contact.
+pub fn check_record(mapping: &Mapping, mapped: &mut MappedRow) {
+    let contact = &mapped.contact;
+    let mut missing = Vec::new();
+    for field in [ScalarField::FirstName, ScalarField::LastName] {
+        if contact.text(field).is_none_or(|t| t.trim().is_empty()) {
+            missing.push((field.name().to_string(), mapping.column_of(field)));
+        }
+    }
+    if contact.emails.is_empty() {
+        missing.push(("emails.email".to_string(), mapping.email_column()));
+    }
+    for (field, column) in missing {
+        // A value that failed to convert has its own finding already; do not report it twice.
+        let reported = column.is_some()
+            && mapped
+                .findings
+                .iter()
+                .any(|f| f.column_index == column && f.severity == Severity::Error);
+        if reported {
+            continue;
+        }
+        mapped.findings.push(Finding {
+            row: mapped.row,
+            column_index: column,
+            column: column.and_then(|c| mapping.columns.get(c).cloned()),
+            field: Some(field.clone()),
+            value: String::new(),
+            rule: "required",
+            message: match column {
+                Some(_) => format!("{field} is required by BigContacts, and this cell is blank"),
+                None => {
+                    format!("{field} is required by BigContacts, and the mapping does not fill it")
+                }
+            },
+            severity: Severity::Error,
+        });
+    }
+}
+
+/// Remembers each email seen so far, to warn when a later row repeats it.
+///
+/// Keeps a 64-bit hash and a row number per address (about 20 bytes each), not the address
+/// itself, so a million rows cost tens of megabytes rather than hundreds.
+#[derive(Default)]
+pub struct DuplicateEmails {
+    first_row: HashMap<u64, u32>,
+    hasher: std::collections::hash_map::RandomState,
+}
+
+impl DuplicateEmails {
+    pub fn check(&mut self, mapping: &Mapping, mapped: &mut MappedRow) {
+        let mut found = Vec::new();
+        for email in &mapped.contact.emails {
+            let mut h = self.hasher.build_hasher();
+            email.email.to_lowercase().hash(&mut h);
+            let first = *self
+                .first_row
+                .entry(h.finish())
+                .or_insert(mapped.row as u32);
+            if first as usize != mapped.row {
+                found.push((email.email.clone(), first));
+            }
+        }
+        let column = mapping.email_column();
+        for (email, first) in found {
+            mapped.findings.push(Finding {
+                row: mapped.row,
+                column_index: column,
+                column: column.and_then(|c| mapping.columns.get(c).cloned()),
+                field: Some("emails.email".into()),
+                value: email.clone(),
+                rule: "duplicate_email",
+                message: format!(
+                    "{email} is also on row {first}; BigContacts would hold two contacts with it"
+                ),
+                severity: Severity::Warning,
+            });
+        }
+    }
+}

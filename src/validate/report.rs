@@ -1,0 +1,354 @@
+//! Dry-run reports: every finding as CSV or JSON, or the input sheet itself as XLSX with each
+//! bad cell highlighted and a note saying why, plus a summary sheet.
+//!
+//! Each writer streams: rows are written as they come, in row order, so a million-row report
+//! holds a few rows in memory (the XLSX writer also keeps one note per bad cell).
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use rust_xlsxwriter::{Color, Format, FormatPattern, Note, Workbook};
+
+use super::Summary;
+use crate::finding::{Finding, Severity};
+use crate::mapping::MappedRow;
+use crate::read::Row;
+
+/// Rows an XLSX sheet can hold.
+const XLSX_MAX_ROWS: usize = 1_048_576;
+
+pub trait ReportWriter {
+    fn row(&mut self, row: &Row, mapped: &MappedRow) -> Result<()>;
+    fn finish(self: Box<Self>, summary: &Summary) -> Result<()>;
+}
+
+/// A report writer for `path`, chosen by its extension.
+pub fn create(
+    path: &Path,
+    headers: &[String],
+    header_row: usize,
+    source: &str,
+) -> Result<Box<dyn ReportWriter>> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let out = || {
+        File::create(path).with_context(|| format!("{}: cannot create the report", path.display()))
+    };
+    Ok(match ext.as_str() {
+        "csv" => {
+            let mut out = csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(BufWriter::new(out()?));
+            out.write_record(CsvFinding::HEADER)?;
+            Box::new(CsvReport {
+                out,
+                path: path.to_path_buf(),
+            })
+        }
+        "json" => {
+            let mut out = BufWriter::new(out()?);
+            write!(
+                out,
+                "{{\"source\":{},\"findings\":[",
+                serde_json::to_string(source)?
+            )?;
+            Box::new(JsonReport {
+                out,
+                first: true,
+                path: path.to_path_buf(),
+            })
+        }
+        "xlsx" => Box::new(XlsxReport::new(path, headers, header_row)?),
+        other => bail!(
+            "{}: cannot write a report as {other:?}; use .csv, .json or .xlsx",
+            path.display()
+        ),
+    })
+}
+
+struct CsvReport {
+    out: csv::Writer<BufWriter<File>>,
+    path: PathBuf,
+}
+
+impl ReportWriter for CsvReport {
+    fn row(&mut self, _row: &Row, mapped: &MappedRow) -> Result<()> {
+        for f in &mapped.findings {
+            self.out.serialize(CsvFinding::from(f))?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>, _summary: &Summary) -> Result<()> {
+        self.out
+            .flush()
+            .with_context(|| format!("{}: cannot write the report", self.path.display()))
+    }
+}
+
+#[derive(serde::Serialize)]
+struct CsvFinding<'a> {
+    row: usize,
+    column: &'a str,
+    field: &'a str,
+    value: &'a str,
+    rule: &'a str,
+    severity: Severity,
+    message: &'a str,
+}
+
+impl CsvFinding<'_> {
+    const HEADER: [&'static str; 7] = [
+        "row", "column", "field", "value", "rule", "severity", "message",
+    ];
+}
+
+impl<'a> From<&'a Finding> for CsvFinding<'a> {
+    fn from(f: &'a Finding) -> Self {
+        CsvFinding {
+            row: f.row,
+            column: f.column.as_deref().unwrap_or_default(),
+            field: f.field.as_deref().unwrap_or_default(),
+            value: &f.value,
+            rule: f.rule,
+            severity: f.severity,
+            message: &f.message,
+        }
+    }
+}
+
+struct JsonReport {
+    out: BufWriter<File>,
+    first: bool,
+    path: PathBuf,
+}
+
+impl ReportWriter for JsonReport {
+    fn row(&mut self, _row: &Row, mapped: &MappedRow) -> Result<()> {
+        for f in &mapped.findings {
+            if !std::mem::take(&mut self.first) {
+                self.out.write_all(b",")?;
+            }
+            self.out.write_all(b"\n  ")?;
+            serde_json::to_writer(&mut self.out, f)?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>, summary: &Summary) -> Result<()> {
+        let problems: Vec<_> = summary
+            .most_common()
+            .into_iter()
+            .map(|((severity, rule, place), c)| {
+                serde_json::json!({"severity": severity, "rule": rule, "place": place, "count": c.count, "first_row": c.first_row, "example": c.example})
+            })
+            .collect();
+        let summary = serde_json::json!({
+            "rows": summary.rows, "valid": summary.valid, "invalid": summary.invalid,
+            "with_warnings": summary.with_warnings, "problems": problems,
+        });
+        write!(self.out, "\n],\"summary\":{summary}}}\n")?;
+        self.out
+            .flush()
+            .with_context(|| format!("{}: cannot write the report", self.path.display()))
+    }
+}
+
+/// The input sheet again, bad cells filled red (errors) or yellow (warnings) with a note,
+/// a last column listing each row's problems, and a summary sheet.
+struct XlsxReport {
+    workbook: Workbook,
+    path: PathBuf,
+    width: usize,
+    error: Format,
+    warning: Format,
+    /// Rows past what a sheet can hold are counted, not written.
+    rows_left_out: usize,
+}
+
+impl XlsxReport {
+    fn new(path: &Path, headers: &[String], header_row: usize) -> Result<XlsxReport> {
+        let mut workbook = Workbook::new();
+        let bold = Format::new().set_bold();
+        let sheet = workbook.add_worksheet_with_constant_memory();
+        sheet.set_name("Rows")?;
+        let header_index = header_row.saturating_sub(1) as u32;
+        if header_row > 0 {
+            for (c, name) in headers.iter().enumerate() {
+                sheet.write_string_with_format(header_index, c as u16, name, &bold)?;
+            }
+            sheet.write_string_with_format(
+                header_index,
+                headers.len() as u16,
+                "Problems",
+                &bold,
+            )?;
+            sheet.set_freeze_panes(header_index + 1, 0)?;
+        }
+        Ok(XlsxReport {
+            workbook,
+            path: path.to_path_buf(),
+            width: headers.len(),
+            error: Format::new()
+                .set_background_color(Color::RGB(0xFFC7CE))
+                .set_pattern(FormatPattern::Solid),
+            warning: Format::new()
+                .set_background_color(Color::RGB(0xFFEB9C))
+                .set_pattern(FormatPattern::Solid),
+            rows_left_out: 0,
+        })
+    }
+}
+
+impl ReportWriter for XlsxReport {
+    fn row(&mut self, row: &Row, mapped: &MappedRow) -> Result<()> {
+        if row.number > XLSX_MAX_ROWS {
+            self.rows_left_out += 1;
+            return Ok(());
+        }
+        let r = (row.number - 1) as u32;
+        let sheet = self.workbook.worksheet_from_name("Rows")?;
+        for (c, cell) in row.cells.iter().enumerate().take(self.width) {
+            let here: Vec<&Finding> = mapped
+                .findings
+                .iter()
+                .filter(|f| f.column_index == Some(c))
+                .collect();
+            if here.is_empty() {
+                if !cell.is_empty() {
+                    sheet.write_string(r, c as u16, cell)?;
+                }
+                continue;
+            }
+            let worst = here.iter().map(|f| f.severity).min().expect("not empty");
+            let format = if worst == Severity::Error {
+                &self.error
+            } else {
+                &self.warning
+            };
+            sheet.write_string_with_format(r, c as u16, cell, format)?;
+            let text = here
+                .iter()
+                .map(|f| format!("{}: {}", f.severity, f.message))
+                .collect::<Vec<_>>()
+                .join("\n");
+            sheet.insert_note(
+                r,
+                c as u16,
+                &Note::new(text).set_author("bcetl").add_author_prefix(false),
+            )?;
+        }
+        if !mapped.findings.is_empty() {
+            let text = mapped
+                .findings
+                .iter()
+                .map(|f| match &f.column {
+                    Some(column) => format!("{column}: {}", f.message),
+                    None => f.message.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            let worst = mapped
+                .findings
+                .iter()
+                .map(|f| f.severity)
+                .min()
+                .expect("not empty");
+            let format = if worst == Severity::Error {
+                &self.error
+            } else {
+                &self.warning
+            };
+            sheet.write_string_with_format(r, self.width as u16, &text, format)?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>, summary: &Summary) -> Result<()> {
+        let bold = Format::new().set_bold();
+        let sheet = self.workbook.add_worksheet();
+        sheet.set_name("Summary")?;
+        let lines = [
+            ("Rows", summary.rows),
+            ("Valid", summary.valid),
+            ("Invalid", summary.invalid),
+            ("With warnings", summary.with_warnings),
+        ];
+        for (i, (label, n)) in lines.iter().enumerate() {
+            sheet.write_string_with_format(i as u32, 0, *label, &bold)?;
+            sheet.write_number(i as u32, 1, *n as f64)?;
+        }
+        let mut r = lines.len() as u32 + 1;
+        if self.rows_left_out > 0 {
+            sheet.write_string(r, 0, format!("{} rows past row {XLSX_MAX_ROWS} are not copied to the Rows sheet; use a .csv report for them", self.rows_left_out))?;
+            r += 2;
+        }
+        for (c, title) in [
+            "Severity",
+            "Rule",
+            "Column or field",
+            "Count",
+            "First row",
+            "Example",
+        ]
+        .iter()
+        .enumerate()
+        {
+            sheet.write_string_with_format(r, c as u16, *title, &bold)?;
+        }
+        for ((severity, rule, place), count) in summary.most_common() {
+            r += 1;
+            sheet.write_string(r, 0, severity.to_string())?;
+            sheet.write_string(r, 1, *rule)?;
+            sheet.write_string(r, 2, place)?;
+            sheet.write_number(r, 3, count.count as f64)?;
+            sheet.write_number(r, 4, count.first_row as f64)?;
+            sheet.write_string(r, 5, &count.example)?;
+        }
+        sheet.set_column_width(5, 80)?;
+        self.workbook
+            .save(&self.path)
+            .with_context(|| format!("{}: cannot write the report", self.path.display()))
+    }
+}
+
+/// Writes the JSON body an import would send for each valid row, one per line.
+pub struct EmitWriter {
+    out: BufWriter<File>,
+    path: PathBuf,
+}
+
+impl EmitWriter {
+    pub fn create(path: &Path) -> Result<EmitWriter> {
+        let out =
+            File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
+        Ok(EmitWriter {
+            out: BufWriter::new(out),
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn row(&mut self, mapped: &MappedRow) -> Result<()> {
+        if mapped
+            .findings
+            .iter()
+            .any(|f| f.severity == Severity::Error)
+        {
+            return Ok(());
+        }
+        serde_json::to_writer(&mut self.out, &mapped.contact)?;
+        self.out.write_all(b"\n")?;
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> Result<()> {
+        self.out
+            .flush()
+            .with_context(|| format!("{}: cannot write", self.path.display()))
+    }
+}
