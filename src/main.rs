@@ -5,6 +5,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// Rows are read on one thread and freed on others; glibc's allocator spends a third of a
+/// dry run consolidating such frees, mimalloc does not (see BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = bcetl::cli::Cli::parse();
     match bcetl::cmd::run(cli) {

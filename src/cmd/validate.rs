@@ -87,19 +87,15 @@ fn print_summary(source: &str, s: &Summary, quiet: bool, seconds: f64) {
         "{source}: {} rows, {} valid, {} invalid, {} with warnings ({seconds:.1}s)",
         s.rows, s.valid, s.invalid, s.with_warnings
     );
-    if quiet || s.problems.is_empty() {
+    if quiet || s.is_clean() {
         return;
     }
     println!("most common problems:");
-    for ((severity, rule, place), count) in s.most_common().into_iter().take(10) {
-        let mark = if *severity == Severity::Error {
-            "error  "
-        } else {
-            "warning"
-        };
+    for c in s.most_common().into_iter().take(10) {
+        let mark = if c.severity == Severity::Error { "error  " } else { "warning" };
         println!(
-            "  {:>7}  {mark}  {rule:<16} {place}: e.g. row {}: {}",
-            count.count, count.first_row, count.example
+            "  {:>7}  {mark}  {:<16} {}: e.g. row {}: {}",
+            c.count, c.rule, c.place, c.first_row, c.example
         );
     }
 }

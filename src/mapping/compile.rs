@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::config::{MappingFile, SheetSpec, ValueSpec, ValueTable};
-use super::value::{Case, Convert, Part, PhoneLayout, Source, ValueRule};
+use super::value::{Case, Convert, DateFormats, Part, PhoneLayout, Source, ValueRule};
 use super::{
     AddressRule, CategoryRule, EmailRule, ListRule, Mapping, NoteRule, PersonRules, PhoneRule,
     ServiceRule,
@@ -493,7 +493,10 @@ impl Compiler<'_> {
                     let convert = match field.kind() {
                         FieldKind::Text => Convert::Text,
                         FieldKind::Enum(codes) => Convert::Enum(codes),
-                        FieldKind::Date => Convert::Date(spec.0.date.as_ref().map(|d| d.to_vec()).unwrap_or_default()),
+                        FieldKind::Date => {
+                            let written = spec.0.date.as_ref().map(|d| d.to_vec()).unwrap_or_default();
+                            Convert::Date(DateFormats::new(written).unwrap_or_default())
+                        }
                         FieldKind::Bool => {
                             let labels = spec.0.bool.clone().unwrap_or_else(|| ["yes".into(), "no".into()]);
                             Convert::Bool(labels)
@@ -509,8 +512,8 @@ impl Compiler<'_> {
                     if spec.0.bool.is_some() && field.kind() != FieldKind::Bool {
                         self.problem(&place, format!("`bool` labels only apply to yes/no fields, and {name} is not one"));
                     }
-                    if let Convert::Date(formats) = &convert {
-                        for format in formats {
+                    if let Some(formats) = &spec.0.date {
+                        for format in &formats.to_vec() {
                             if let Err(why) = check_date_format(format) {
                                 self.problem(&place, format!("date format {format:?} {why}"));
                             }
@@ -565,13 +568,14 @@ impl Compiler<'_> {
             );
             return None;
         }
+        // Every part is checked before giving up, so one run reports all of a line's problems.
         let source = if let Some(column) = &t.column {
-            Source::Column(self.column(place, &number(column))?)
+            self.column(place, &number(column)).map(Source::Column)
         } else if let Some(value) = &t.value {
-            Source::Constant(value.clone())
+            Some(Source::Constant(value.clone()))
         } else {
             let template = number(t.template.as_deref().unwrap_or_default());
-            Source::Template(self.template(place, &template)?)
+            self.template(place, &template).map(Source::Template)
         };
         let case = match t.case.as_deref() {
             None => None,
@@ -588,11 +592,16 @@ impl Compiler<'_> {
         };
         Some(ValueRule {
             target: target.to_string(),
-            source,
+            source: source?,
             default: t.default.clone(),
             trim: t.trim.unwrap_or(true),
             case,
-            map: t.map.clone().unwrap_or_default().into_iter().collect(),
+            map: t
+                .map
+                .iter()
+                .flatten()
+                .map(|(from, to)| (from.trim().to_string(), to.clone()))
+                .collect(),
             convert,
         })
     }
@@ -736,9 +745,9 @@ fn check_date_format(format: &str) -> Result<(), &'static str> {
         return Err("is not a valid strftime format");
     }
     let has = |codes: &[&str]| codes.iter().any(|c| format.contains(c));
-    if !(has(&["%Y", "%y", "%G"]) && has(&["%m", "%b", "%B", "%h"]) && has(&["%d", "%e"]))
-        && !has(&["%F", "%D", "%x"])
-    {
+    let names_a_day =
+        has(&["%Y", "%y", "%G"]) && has(&["%m", "%b", "%B", "%h"]) && has(&["%d", "%e"]);
+    if !names_a_day && !has(&["%F", "%D", "%x"]) {
         return Err("must name a year, a month and a day (such as %d/%m/%Y)");
     }
     Ok(())

@@ -28,7 +28,7 @@ use crate::schema::{
 pub use compile::{did_you_mean, source_options, Problem, Problems};
 pub use config::MappingFile;
 pub use infer::infer_mapping;
-pub use value::{check_email, parse_date, Convert, ValueIssue, ValueRule};
+pub use value::{check_email, parse_date, Cells, Convert, DateFormats, ValueIssue, ValueRule};
 
 /// A compiled mapping, ready to run on rows of one header layout.
 #[derive(Debug, Clone)]
@@ -142,7 +142,7 @@ impl Mapping {
                 field: None,
                 value: problem
                     .column
-                    .and_then(|c| row.cells.get(c).cloned())
+                    .map(|c| row.cell(c).to_string())
                     .unwrap_or_default(),
                 rule: "read",
                 message: problem.message.clone(),
@@ -158,9 +158,11 @@ impl Mapping {
             row,
             findings: &mut out.findings,
         };
-        let cells = &row.cells;
+        let cells = row;
         let contact = &mut out.contact;
         self.person.apply(&mut ctx, contact);
+        contact.phones.reserve(self.phones.len());
+        contact.custom_fields.reserve(self.custom_fields.len());
         contact.assigned_to = self
             .assigned_to
             .as_ref()
@@ -413,7 +415,7 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn value(&mut self, rule: &ValueRule) -> Option<ScalarValue> {
-        match rule.read(&self.row.cells) {
+        match rule.read(self.row) {
             Ok(value) => value,
             Err(issue) => {
                 self.findings.push(Finding {
@@ -434,12 +436,14 @@ impl Ctx<'_> {
     }
 
     fn text(&mut self, rule: &ValueRule) -> Option<String> {
-        self.value(rule).map(|v| v.to_cell())
+        self.value(rule).map(ScalarValue::into_cell)
     }
 }
 
 impl PersonRules {
     fn apply(&self, ctx: &mut Ctx, contact: &mut ContactInput) {
+        contact.scalars.reserve(self.scalars.len());
+        contact.emails.reserve(self.emails.len());
         for (field, rule) in &self.scalars {
             let value = ctx.value(rule);
             contact.scalars.set(*field, value);
@@ -454,11 +458,18 @@ impl PersonRules {
         }
     }
 
-    /// A nested contact, or `None` when all its cells are blank.
+    /// A nested contact, or `None` when all its cells are blank (constants alone, such as
+    /// `is_business = { value = "yes" }`, do not make a spouse or a business appear).
     fn apply_nested(&self, ctx: &mut Ctx) -> Option<Box<ContactInput>> {
-        let mut contact = ContactInput::default();
+        // Built in its box: a contact is large enough that moving it shows in profiles.
+        let mut contact = Box::<ContactInput>::default();
         self.apply(ctx, &mut contact);
-        (!contact.is_empty()).then(|| Box::new(contact))
+        let from_cells = self
+            .scalars
+            .iter()
+            .any(|(field, rule)| rule.reads_cells() && contact.scalars.get(*field).is_some())
+            || !contact.emails.is_empty();
+        from_cells.then_some(contact)
     }
 
     fn reverse(&self, contact: &ContactInput, cells: &mut [String]) {
@@ -494,12 +505,12 @@ fn fill_slots<R, T>(
     }
 }
 
-fn split_list(rule: &ListRule, cells: &[String]) -> Vec<String> {
+fn split_list(rule: &ListRule, cells: &Row) -> Vec<String> {
     let Some(text) = rule.value.read_text(cells) else {
         return Vec::new();
     };
     match &rule.split {
-        None => vec![text],
+        None => vec![text.into_owned()],
         Some(split) => text
             .split(split.as_str())
             .map(str::trim)

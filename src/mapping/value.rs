@@ -5,6 +5,9 @@
 //! boolean, an enum code, an email, a phone). Each step has an inverse in [`ValueRule::write`],
 //! so the same rule turns an exported record back into the same cells.
 
+use std::borrow::Cow;
+
+use chrono::format::{Item, Parsed, StrftimeItems};
 use chrono::NaiveDate;
 
 use crate::schema::ScalarValue;
@@ -42,7 +45,7 @@ pub enum PhoneLayout {
 pub enum Convert {
     Text,
     /// Formats tried in order; the first one writes back.
-    Date(Vec<String>),
+    Date(DateFormats),
     /// Labels written back for true and false.
     Bool([String; 2]),
     /// One of these codes, matched ignoring case (and a few well-known synonyms).
@@ -98,6 +101,11 @@ impl ValueRule {
         }
     }
 
+    /// True when the value comes from the row's cells, not a constant.
+    pub fn reads_cells(&self) -> bool {
+        !matches!(self.source, Source::Constant(_))
+    }
+
     /// Every column this rule reads.
     pub fn columns(&self) -> Vec<usize> {
         match &self.source {
@@ -114,77 +122,82 @@ impl ValueRule {
     }
 
     /// The cleaned text of this value in a row, or `None` when blank and without default.
-    pub fn read_text(&self, cells: &[String]) -> Option<String> {
-        let raw = match &self.source {
-            Source::Column(i) => cells
-                .get(*i)
-                .map(String::as_str)
-                .unwrap_or_default()
-                .to_string(),
-            Source::Constant(value) => value.clone(),
-            Source::Template(parts) => fill_template(parts, cells),
+    /// Borrows the cell when no cleaning step changes it.
+    pub fn read_text<'c, C: Cells + ?Sized>(&self, cells: &'c C) -> Option<Cow<'c, str>> {
+        // Trimming applies to cells, never to a template's own text, so that a filled
+        // template splits back into exactly the cells it came from.
+        let text: Cow<'c, str> = match &self.source {
+            Source::Column(i) => {
+                let cell = cells.cell(*i);
+                Cow::Borrowed(if self.trim { cell.trim() } else { cell })
+            }
+            Source::Constant(value) => Cow::Owned(value.clone()),
+            Source::Template(parts) => Cow::Owned(fill_template(parts, cells, self.trim)),
         };
-        let text = if self.trim {
-            raw.trim().to_string()
+        // A trimmed cell needs no second trim; a template or untrimmed cell does.
+        let trimmed = self.trim && matches!(self.source, Source::Column(_));
+        let blank = if trimmed {
+            text.is_empty()
         } else {
-            raw
+            text.trim().is_empty()
         };
-        let text = if text.trim().is_empty() {
-            self.default.clone()?
+        let text = if blank {
+            Cow::Owned(self.default.clone()?)
         } else {
             text
         };
+        let key = if trimmed { &text[..] } else { text.trim() };
         let text = match self
             .map
             .iter()
-            .find(|(from, _)| from.trim().eq_ignore_ascii_case(text.trim()))
+            .find(|(from, _)| from.eq_ignore_ascii_case(key))
         {
-            Some((_, to)) => to.clone(),
+            Some((_, to)) => Cow::Owned(to.clone()),
             None => text,
         };
         Some(match self.case {
             None => text,
-            Some(Case::Upper) => text.to_uppercase(),
-            Some(Case::Lower) => text.to_lowercase(),
-            Some(Case::Title) => title_case(&text),
+            Some(Case::Upper) => Cow::Owned(text.to_uppercase()),
+            Some(Case::Lower) => Cow::Owned(text.to_lowercase()),
+            Some(Case::Title) => Cow::Owned(title_case(&text)),
         })
     }
 
     /// The value for the API, or `Ok(None)` when blank.
-    pub fn read(&self, cells: &[String]) -> Result<Option<ScalarValue>, ValueIssue> {
+    pub fn read<C: Cells + ?Sized>(&self, cells: &C) -> Result<Option<ScalarValue>, ValueIssue> {
         let Some(text) = self.read_text(cells) else {
             return Ok(None);
         };
         let issue = |rule: &'static str, message: String| ValueIssue {
             column: self.primary_column(),
-            value: text.clone(),
+            value: text.to_string(),
             rule,
             message,
         };
         Ok(Some(match &self.convert {
-            Convert::Text => ScalarValue::Text(text),
+            Convert::Text => ScalarValue::Text(text.into_owned()),
             Convert::Date(formats) => match parse_date(&text, formats) {
-                Some(day) => ScalarValue::Text(day.format("%Y-%m-%d").to_string()),
+                Some(day) => ScalarValue::Text(day.to_string()),
                 None => {
-                    let tried = if formats.is_empty() {
+                    let tried = if formats.written.is_empty() {
                         "YYYY-MM-DD".to_string()
                     } else {
-                        formats.join(", ")
+                        formats.written.join(", ")
                     };
                     return Err(issue("date", format!("{text:?} is not a date that exists in the formats {tried} (nor an Excel date number)")));
                 }
             },
-            Convert::Bool(labels) => {
-                match parse_bool(&text, labels) {
-                    Some(b) => ScalarValue::Bool(b),
-                    None => return Err(issue(
+            Convert::Bool(labels) => match parse_bool(&text, labels) {
+                Some(b) => ScalarValue::Bool(b),
+                None => {
+                    return Err(issue(
                         "boolean",
                         format!(
                             "{text:?} is not a yes/no value (yes, no, true, false, 1, 0, y, n, x)"
                         ),
-                    )),
+                    ))
                 }
-            }
+            },
             Convert::Enum(codes) => match match_code(&text, codes) {
                 Some(code) => ScalarValue::Text(code.to_string()),
                 None => {
@@ -195,7 +208,11 @@ impl ValueRule {
                 }
             },
             Convert::Email => {
-                let email = text.trim().to_lowercase();
+                let email = if text.bytes().any(|b| b.is_ascii_uppercase()) || !text.is_ascii() {
+                    text.trim().to_lowercase()
+                } else {
+                    text.trim().to_string()
+                };
                 if let Err(why) = check_email(&email) {
                     return Err(issue(
                         "email_syntax",
@@ -213,7 +230,10 @@ impl ValueRule {
         let text = match (&self.convert, value) {
             (Convert::Bool(labels), ScalarValue::Bool(b)) => labels[usize::from(!*b)].clone(),
             (Convert::Date(formats), ScalarValue::Text(text)) => {
-                match (formats.first(), NaiveDate::parse_from_str(text, "%Y-%m-%d")) {
+                match (
+                    formats.written.first(),
+                    NaiveDate::parse_from_str(text, "%Y-%m-%d"),
+                ) {
                     (Some(format), Ok(day)) => day.format(format).to_string(),
                     _ => text.clone(),
                 }
@@ -237,15 +257,16 @@ impl ValueRule {
 }
 
 /// A template with its placeholders filled; blank when every placeholder is blank.
-fn fill_template(parts: &[Part], cells: &[String]) -> String {
+fn fill_template<C: Cells + ?Sized>(parts: &[Part], cells: &C, trim: bool) -> String {
     let mut any = false;
     let mut out = String::new();
     for part in parts {
         match part {
             Part::Text(t) => out.push_str(t),
             Part::Column(i) => {
-                let cell = cells.get(*i).map(|c| c.trim()).unwrap_or_default();
-                any |= !cell.is_empty();
+                let cell = cells.cell(*i);
+                let cell = if trim { cell.trim() } else { cell };
+                any |= !cell.trim().is_empty();
                 out.push_str(cell);
             }
         }
@@ -295,16 +316,23 @@ fn set_cell(cells: &mut [String], index: usize, value: &str) {
     }
 }
 
+/// Capitalizes words typed in one case ("ROBERT", "robert" → "Robert") and leaves words that
+/// already mix cases alone, so "McRae" and "DeShawn" survive.
 fn title_case(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut start = true;
-    for c in text.chars() {
-        if start {
-            out.extend(c.to_uppercase());
-        } else {
-            out.extend(c.to_lowercase());
+    for word in text.split_inclusive(|c: char| c.is_whitespace() || c == '-' || c == '\'') {
+        let letters = word.chars().filter(|c| c.is_alphabetic());
+        let mixed =
+            letters.clone().any(char::is_uppercase) && letters.clone().any(char::is_lowercase);
+        if mixed {
+            out.push_str(word);
+            continue;
         }
-        start = c.is_whitespace() || c == '-' || c == '\'';
+        let mut chars = word.chars();
+        if let Some(first) = chars.next() {
+            out.extend(first.to_uppercase());
+            out.extend(chars.flat_map(char::to_lowercase));
+        }
     }
     out
 }
@@ -314,18 +342,50 @@ fn excel_epoch() -> NaiveDate {
     NaiveDate::from_ymd_opt(1899, 12, 30).expect("valid date")
 }
 
+/// Date formats as written in the mapping, compiled once.
+#[derive(Debug, Clone, Default)]
+pub struct DateFormats {
+    /// As written; the first is used when writing back.
+    pub written: Vec<String>,
+    compiled: Vec<Vec<Item<'static>>>,
+}
+
+impl PartialEq for DateFormats {
+    fn eq(&self, other: &Self) -> bool {
+        self.written == other.written
+    }
+}
+
+impl DateFormats {
+    /// Compiles strftime formats, or names the first that is not valid.
+    pub fn new(written: Vec<String>) -> Result<DateFormats, String> {
+        let compiled = written
+            .iter()
+            .map(|f| {
+                StrftimeItems::new(f)
+                    .parse_to_owned()
+                    .map_err(|_| f.clone())
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(DateFormats { written, compiled })
+    }
+}
+
 /// A calendar date from text: the given formats, then ISO (with or without a time, whose
 /// zone is ignored so the day never moves), then an Excel serial number.
-pub fn parse_date(text: &str, formats: &[String]) -> Option<NaiveDate> {
+pub fn parse_date(text: &str, formats: &DateFormats) -> Option<NaiveDate> {
     let text = text.trim();
-    for format in formats {
-        if let Ok(day) = NaiveDate::parse_from_str(text, format) {
-            return Some(day);
+    for items in &formats.compiled {
+        let mut parsed = Parsed::new();
+        if chrono::format::parse(&mut parsed, text, items.iter()).is_ok() {
+            if let Ok(day) = parsed.to_naive_date() {
+                return Some(day);
+            }
         }
     }
     if let Some(day) = text
         .get(..10)
-        .and_then(|head| NaiveDate::parse_from_str(head, "%Y-%m-%d").ok())
+        .and_then(|head| head.parse::<NaiveDate>().ok())
     {
         let tail = &text[10..];
         if tail.is_empty() || tail.starts_with(['T', ' ']) {
@@ -340,40 +400,80 @@ pub fn parse_date(text: &str, formats: &[String]) -> Option<NaiveDate> {
     None
 }
 
+/// Anything rules can read cells from by column index: a row, or plain strings in tests.
+pub trait Cells {
+    /// The cell in a column; blank past the end.
+    fn cell(&self, index: usize) -> &str;
+}
+
+impl Cells for crate::read::Row {
+    fn cell(&self, index: usize) -> &str {
+        crate::read::Row::cell(self, index)
+    }
+}
+
+impl Cells for [String] {
+    fn cell(&self, index: usize) -> &str {
+        self.get(index).map(String::as_str).unwrap_or_default()
+    }
+}
+
+impl Cells for Vec<String> {
+    fn cell(&self, index: usize) -> &str {
+        self.as_slice().cell(index)
+    }
+}
+
 const TRUE_WORDS: &[&str] = &[
     "yes", "y", "true", "t", "1", "x", "on", "oui", "ja", "si", "sí",
 ];
 const FALSE_WORDS: &[&str] = &["no", "n", "false", "f", "0", "off", "non", "nein"];
 
+/// Compares ignoring case without allocating: ASCII first, full Unicode folding only for
+/// text that is not ASCII (the hot path reads millions of cells).
+fn same_word(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a.to_lowercase() == b.to_lowercase()
+    }
+}
+
 fn parse_bool(text: &str, labels: &[String; 2]) -> Option<bool> {
-    let t = text.trim().to_lowercase();
-    if t == labels[0].to_lowercase() || TRUE_WORDS.contains(&t.as_str()) {
+    let t = text.trim();
+    if same_word(t, &labels[0]) || TRUE_WORDS.iter().any(|w| same_word(t, w)) {
         Some(true)
-    } else if t == labels[1].to_lowercase() || FALSE_WORDS.contains(&t.as_str()) {
+    } else if same_word(t, &labels[1]) || FALSE_WORDS.iter().any(|w| same_word(t, w)) {
         Some(false)
     } else {
         None
     }
 }
 
+/// Spelled-out forms people write for single-letter codes.
+const CODE_SYNONYMS: &[(&str, &str)] = &[
+    ("male", "m"),
+    ("man", "m"),
+    ("female", "f"),
+    ("woman", "f"),
+    ("work", "W"),
+    ("office", "W"),
+    ("home", "H"),
+    ("mobile", "M"),
+    ("cell", "M"),
+    ("cellular", "M"),
+    ("other", "O"),
+    ("fax", "F"),
+    ("pager", "P"),
+];
+
 fn match_code(text: &str, codes: &'static [&'static str]) -> Option<&'static str> {
     let t = text.trim();
     if let Some(code) = codes.iter().find(|c| c.eq_ignore_ascii_case(t)) {
         return Some(code);
     }
-    // Spelled-out forms people write for single-letter codes.
-    let synonym = match t.to_lowercase().as_str() {
-        "male" | "man" => "m",
-        "female" | "woman" => "f",
-        "work" | "office" => "W",
-        "home" => "H",
-        "mobile" | "cell" | "cellular" => "M",
-        "other" => "O",
-        "fax" => "F",
-        "pager" => "P",
-        _ => return None,
-    };
-    codes.iter().find(|c| **c == synonym).copied()
+    let (_, synonym) = CODE_SYNONYMS.iter().find(|(word, _)| word.eq_ignore_ascii_case(t))?;
+    codes.iter().find(|c| *c == synonym).copied()
 }
 
 /// Why an address is not an email address, if it is not.
@@ -452,7 +552,7 @@ mod tests {
 
     #[test]
     fn dates_from_formats_iso_and_excel_serials_never_shift() {
-        let f = vec!["%m/%d/%Y".to_string()];
+        let f = DateFormats::new(vec!["%m/%d/%Y".to_string()]).unwrap();
         assert_eq!(
             parse_date("12/30/1934", &f),
             NaiveDate::from_ymd_opt(1934, 12, 30)
@@ -497,7 +597,11 @@ mod tests {
         rule.write(&ScalarValue::Bool(false), &mut back);
         assert_eq!(back, cells(&["N"]));
 
-        let rule = ValueRule::column("date_of_birth", 0, Convert::Date(vec!["%d.%m.%Y".into()]));
+        let rule = ValueRule::column(
+            "date_of_birth",
+            0,
+            Convert::Date(DateFormats::new(vec!["%d.%m.%Y".into()]).unwrap()),
+        );
         let v = rule.read(&cells(&["30.12.1934"])).unwrap().unwrap();
         assert_eq!(v, ScalarValue::Text("1934-12-30".into()));
         let mut back = cells(&[""]);

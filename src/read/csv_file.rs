@@ -100,13 +100,13 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Table> {
                     path.display()
                 ),
                 Some((number, record)) if number >= header_row => {
-                    break decode_record(&record, number)
+                    break decode_record(record, number)
                 }
                 Some(_) => continue,
             }
         };
         header_number = header.number;
-        Some(name_headers(path, header.number, header.cells)?)
+        Some(name_headers(path, header.number, header.to_vec())?)
     };
 
     // Look ahead to the first data row, so a header-only file is an error now.
@@ -117,10 +117,10 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Table> {
                 path.display()
             ),
             Some((_, record)) if is_blank(&record) => continue,
-            Some((number, record)) => break decode_record(&record, number),
+            Some((number, record)) => break decode_record(record, number),
         }
     };
-    let headers = headers.unwrap_or_else(|| letter_headers(first.cells.len()));
+    let headers = headers.unwrap_or_else(|| letter_headers(first.record.len()));
     let width_headers = headers.clone();
     let mut pending = Some(first);
     let rows = std::iter::from_fn(move || loop {
@@ -132,7 +132,7 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Table> {
             Err(e) => return Some(Err(e)),
             Ok(None) => return None,
             Ok(Some((_, record))) if is_blank(&record) => continue,
-            Ok(Some((number, record))) => pending = Some(decode_record(&record, number)),
+            Ok(Some((number, record))) => pending = Some(decode_record(record, number)),
         }
     });
     Ok(Table {
@@ -159,12 +159,9 @@ impl<R: Read> Read for LoggingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         let mut log = self.log.0.lock().expect("newline log lock");
+        let read = &buf[..n];
         log.extend(
-            buf[..n]
-                .iter()
-                .enumerate()
-                .filter(|(_, &b)| b == b'\n' || b == b'\r')
-                .map(|(i, &b)| (self.offset + i as u64, b)),
+            memchr::memchr2_iter(b'\n', b'\r', read).map(|i| (self.offset + i as u64, read[i])),
         );
         self.offset += n as u64;
         Ok(n)
@@ -216,28 +213,52 @@ fn is_blank(record: &csv::ByteRecord) -> bool {
         .all(|field| field.iter().all(u8::is_ascii_whitespace))
 }
 
-/// Turns a record's bytes into text, noting each cell that is not valid UTF-8.
-fn decode_record(record: &csv::ByteRecord, number: usize) -> Row {
+/// Line breaks in one cell past which a quote was almost surely left open: the parser then
+/// reads every following line into that cell, and the rows there would silently vanish.
+const RUNAWAY_CELL_LINES: usize = 100;
+
+/// Turns a record's bytes into text, noting each cell that is not valid UTF-8 and each cell
+/// that swallowed the lines after it.
+fn decode_record(record: csv::ByteRecord, number: usize) -> Row {
     let mut problems = Vec::new();
-    let cells = record
-        .iter()
-        .enumerate()
-        .map(|(column, field)| match std::str::from_utf8(field) {
-            Ok(text) => text.to_string(),
-            Err(_) => {
+    if memchr::memchr(b'\n', record.as_slice()).is_some() {
+        for (column, field) in record.iter().enumerate() {
+            let lines = memchr::memchr_iter(b'\n', field).count();
+            if lines >= RUNAWAY_CELL_LINES {
                 problems.push(CellProblem {
                     column: Some(column),
-                    message: "bytes that are not valid UTF-8; if the file came from Excel on \
-                              Windows, read it with --encoding windows-1252"
-                        .to_string(),
+                    message: format!(
+                        "this cell runs over {} lines: a quote (\") was probably left open, and \
+                         the rows after it were read into this cell; fix the quote and read the \
+                         file again",
+                        lines + 1
+                    ),
                 });
-                String::from_utf8_lossy(field).into_owned()
             }
-        })
-        .collect();
+        }
+    }
+    let record = match csv::StringRecord::from_byte_record(record) {
+        Ok(text) => text,
+        Err(e) => {
+            let bytes = e.into_byte_record();
+            let mut text = csv::StringRecord::with_capacity(bytes.as_slice().len(), bytes.len());
+            for (column, field) in bytes.iter().enumerate() {
+                if std::str::from_utf8(field).is_err() {
+                    problems.push(CellProblem {
+                        column: Some(column),
+                        message: "bytes that are not valid UTF-8; if the file came from Excel on \
+                                  Windows, read it with --encoding windows-1252"
+                            .to_string(),
+                    });
+                }
+                text.push_field(&String::from_utf8_lossy(field));
+            }
+            text
+        }
+    };
     Row {
         number,
-        cells,
+        record,
         problems,
     }
 }
@@ -263,7 +284,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(h, vec!["Name", "Notes"]);
-        assert_eq!(rows[0].cells, vec!["Ada", "line one\nline two"]);
+        assert_eq!(rows[0].to_vec(), vec!["Ada", "line one\nline two"]);
         assert_eq!((rows[0].number, rows[1].number), (2, 3));
     }
 
@@ -284,10 +305,10 @@ mod tests {
         utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
         let (h, rows) = table(&utf16, &ReadOptions::default()).unwrap();
         assert_eq!(h, vec!["Name", "City"]);
-        assert_eq!(rows[0].cells, vec!["José", "Zürich"]);
+        assert_eq!(rows[0].to_vec(), vec!["José", "Zürich"]);
 
         let (_, rows) = table(b"Name;City\nJos\xe9;Z\xfcrich\n", &ReadOptions::default()).unwrap();
-        assert_eq!(rows[0].cells, vec!["José", "Zürich"]);
+        assert_eq!(rows[0].to_vec(), vec!["José", "Zürich"]);
     }
 
     #[test]
@@ -301,15 +322,15 @@ mod tests {
         let bad = &rows[10_000];
         assert_eq!(bad.number, 10_002);
         assert_eq!(bad.problems[0].column, Some(1));
-        assert_eq!(rows.last().unwrap().cells, vec!["Last", "Rome"]);
+        assert_eq!(rows.last().unwrap().to_vec(), vec!["Last", "Rome"]);
     }
 
     #[test]
     fn ragged_rows_are_noted_and_fitted() {
         let (_, rows) = table(b"a,b,c\n1,2\n1,2,3,4\n1,2,3,\n", &ReadOptions::default()).unwrap();
-        assert_eq!(rows[0].cells, vec!["1", "2", ""]);
+        assert_eq!(rows[0].to_vec(), vec!["1", "2", ""]);
         assert_eq!(rows[0].problems.len(), 1);
-        assert_eq!(rows[1].cells, vec!["1", "2", "3"]);
+        assert_eq!(rows[1].to_vec(), vec!["1", "2", "3"]);
         assert!(rows[1].problems[0].message.contains("ignored"));
         assert!(
             rows[2].problems.is_empty(),
@@ -347,6 +368,29 @@ mod tests {
         assert!(err(b"Name,Email\n").contains("no data rows"));
         assert!(err(b"Name,Name\n1,2\n").contains("duplicate column"));
         assert!(err(b"Name\n").contains(".csv"));
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_reported_on_its_cell() {
+        let mut bytes = b"Name,Notes\nAda,\"open quote\n".to_vec();
+        for i in 0..200 {
+            bytes.extend(format!("P{i},x\n").as_bytes());
+        }
+        let (_, rows) = table(&bytes, &ReadOptions::default()).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].problems[0].column, Some(1));
+        assert!(rows[0].problems[0].message.contains("quote"));
+    }
+
+    #[test]
+    fn crlf_and_blank_crlf_lines_count_as_rows() {
+        let (_, rows) = table(
+            b"a,b\r\n1,2\r\n\r\n\"x\r\ny\",3\r\n4,5\r\n",
+            &ReadOptions::default(),
+        )
+        .unwrap();
+        let numbers: Vec<usize> = rows.iter().map(|r| r.number).collect();
+        assert_eq!(numbers, vec![2, 4, 5]);
     }
 
     #[test]

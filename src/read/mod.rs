@@ -55,10 +55,34 @@ impl SheetRef {
 pub struct Row {
     /// The row number a spreadsheet shows (the header is usually row 1).
     pub number: usize,
-    /// One cell per header column, blank where the row was short.
-    pub cells: Vec<String>,
+    /// One cell per header column, blank where the row was short: one buffer for the whole
+    /// row, since a dry run reads millions of them.
+    pub record: csv::StringRecord,
     /// Problems found while reading this row.
     pub problems: Vec<CellProblem>,
+}
+
+impl Row {
+    pub fn new(number: usize, cells: Vec<String>) -> Row {
+        Row {
+            number,
+            record: csv::StringRecord::from(cells),
+            problems: Vec::new(),
+        }
+    }
+
+    /// The cell in a column, blank past the row's end.
+    pub fn cell(&self, index: usize) -> &str {
+        self.record.get(index).unwrap_or_default()
+    }
+
+    pub fn cells(&self) -> impl Iterator<Item = &str> {
+        self.record.iter()
+    }
+
+    pub fn to_vec(&self) -> Vec<String> {
+        self.record.iter().map(str::to_string).collect()
+    }
 }
 
 /// A problem with one cell or one row, found while reading it.
@@ -171,10 +195,9 @@ fn letter_headers(width: usize) -> Vec<String> {
 /// Fits a record to the header's width, noting a ragged record on the row.
 fn fit_to_headers(row: &mut Row, headers: &[String]) {
     let width = headers.len();
-    let len = row.cells.len();
+    let len = row.record.len();
     if len > width {
-        let extra = &row.cells[width..];
-        if extra.iter().any(|c| !c.trim().is_empty()) {
+        if row.record.iter().skip(width).any(|c| !c.trim().is_empty()) {
             row.problems.push(CellProblem {
                 column: None,
                 message: format!(
@@ -185,7 +208,7 @@ fn fit_to_headers(row: &mut Row, headers: &[String]) {
                 ),
             });
         }
-        row.cells.truncate(width);
+        row.record.truncate(width);
     } else if len < width {
         if len > 1 {
             row.problems.push(CellProblem {
@@ -196,7 +219,9 @@ fn fit_to_headers(row: &mut Row, headers: &[String]) {
                 ),
             });
         }
-        row.cells.resize(width, String::new());
+        for _ in len..width {
+            row.record.push_field("");
+        }
     }
 }
 

@@ -10,8 +10,7 @@ use anyhow::{bail, Context, Result};
 use calamine::{open_workbook_auto, Data, Reader, Sheets};
 
 use super::{
-    column_letter, fit_to_headers, letter_headers, name_headers, CellProblem, ReadOptions, Row,
-    SheetRef, Table,
+    fit_to_headers, letter_headers, name_headers, CellProblem, ReadOptions, Row, SheetRef, Table,
 };
 
 /// The zero-padding width of each styled cell, by absolute (row, column).
@@ -75,7 +74,7 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Table> {
         }
         Row {
             number: abs_row as usize + 1,
-            cells,
+            record: csv::StringRecord::from(cells),
             problems,
         }
     };
@@ -94,7 +93,7 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Table> {
         Some(name_headers(
             path,
             header_row,
-            trim_trailing_blanks(header.cells),
+            trim_trailing_blanks(header.to_vec()),
         )?)
     };
     let data_start = if header_row == 0 {
@@ -104,7 +103,7 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Table> {
     };
     let mut data_rows: Vec<Row> = (data_start..=end_row)
         .map(row_cells)
-        .filter(|row| !row.cells.iter().all(|c| c.trim().is_empty()) || !row.problems.is_empty())
+        .filter(|row| !row.cells().all(|c| c.trim().is_empty()) || !row.problems.is_empty())
         .collect();
     if data_rows.is_empty() {
         bail!("{shown}: sheet {name:?} has a header row but no data rows");

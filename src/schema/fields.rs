@@ -1,8 +1,8 @@
 //! The scalar (single-valued) fields of a contact, as one catalog.
 //!
 //! The mapping, the validator and the sandbox all need to name a scalar field, know its kind
-//! and read or write it on a record. One macro generates the field enum, the serde struct and
-//! the accessors from a single list, so adding a field is one line.
+//! and read or write it on a record. One macro generates the field enum and its names and
+//! kinds from a single list, so adding a field is one line; [`Scalars`] holds the set ones.
 
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +31,14 @@ pub enum ScalarValue {
 }
 
 impl ScalarValue {
+    /// Like [`ScalarValue::to_cell`], without copying text.
+    pub fn into_cell(self) -> String {
+        match self {
+            ScalarValue::Bool(b) => b.to_string(),
+            ScalarValue::Text(s) => s,
+        }
+    }
+
     /// The value as a cell would show it: text as is, booleans as `true`/`false`.
     pub fn to_cell(&self) -> String {
         match self {
@@ -69,32 +77,144 @@ macro_rules! scalar_fields {
             pub fn from_name(name: &str) -> Option<ScalarField> {
                 match name { $(stringify!($name) => Some(ScalarField::$variant),)* _ => None }
             }
-        }
 
-        /// The scalar fields of one contact record, each absent unless set.
-        #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-        pub struct Scalars {
-            $(
-                #[serde(default, skip_serializing_if = "Option::is_none")]
-                pub $name: Option<ScalarValue>,
-            )*
-        }
-
-        impl Scalars {
-            pub fn get(&self, field: ScalarField) -> Option<&ScalarValue> {
-                match field { $(ScalarField::$variant => self.$name.as_ref(),)* }
-            }
-
-            pub fn set(&mut self, field: ScalarField, value: Option<ScalarValue>) {
-                match field { $(ScalarField::$variant => self.$name = value,)* }
-            }
-
-            /// True when no field is set.
-            pub fn is_empty(&self) -> bool {
-                true $(&& self.$name.is_none())*
-            }
+            /// Every field's JSON name, in documentation order.
+            pub const NAMES: &'static [&'static str] = &[$(stringify!($name),)*];
         }
     };
+}
+
+/// The scalar fields of one contact record that are set, in documentation order.
+///
+/// Only set fields are stored: a contact has some thirty scalar fields but a row fills a
+/// handful, and a dry run builds millions of contacts (and their spouses and businesses).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scalars {
+    values: Vec<(ScalarField, ScalarValue)>,
+}
+
+impl Scalars {
+    pub fn get(&self, field: ScalarField) -> Option<&ScalarValue> {
+        self.values
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, v)| v)
+    }
+
+    /// Sets a field, or clears it with `None`.
+    pub fn set(&mut self, field: ScalarField, value: Option<ScalarValue>) {
+        match (self.values.binary_search_by(|(f, _)| f.cmp(&field)), value) {
+            (Ok(at), Some(value)) => self.values[at].1 = value,
+            (Ok(at), None) => {
+                self.values.remove(at);
+            }
+            (Err(at), Some(value)) => self.values.insert(at, (field, value)),
+            (Err(_), None) => {}
+        }
+    }
+
+    /// True when no field is set.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Makes room for `additional` more fields, so filling a record allocates once.
+    pub fn reserve(&mut self, additional: usize) {
+        self.values.reserve(additional);
+    }
+
+    /// The set fields, in documentation order.
+    pub fn iter(&self) -> impl Iterator<Item = (ScalarField, &ScalarValue)> {
+        self.values.iter().map(|(f, v)| (*f, v))
+    }
+}
+
+impl Serialize for Scalars {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.values.len()))?;
+        for (field, value) in &self.values {
+            map.serialize_entry(field.name(), value)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Scalars {
+    /// Reads the known scalar fields; as a struct, so that under `#[serde(flatten)]` other
+    /// keys stay for the record's catch-all map. Numbers read as text (a `dl_number` sent as
+    /// a number) and `null` as absent.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ScalarsVisitor;
+        impl<'de> serde::de::Visitor<'de> for ScalarsVisitor {
+            type Value = Scalars;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a contact's fields")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Scalars, A::Error> {
+                let mut scalars = Scalars::default();
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match ScalarField::from_name(&key) {
+                        Some(field) => scalars.set(field, map.next_value::<LenientScalar>()?.0),
+                        None => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(scalars)
+            }
+        }
+        deserializer.deserialize_struct("Scalars", ScalarField::NAMES, ScalarsVisitor)
+    }
+}
+
+/// A scalar as a response may carry it: text, a boolean, a number, or null.
+struct LenientScalar(Option<ScalarValue>);
+
+impl<'de> Deserialize<'de> for LenientScalar {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = LenientScalar;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("text, a boolean, a number or null")
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<LenientScalar, E> {
+                Ok(LenientScalar(Some(ScalarValue::Bool(b))))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<LenientScalar, E> {
+                Ok(LenientScalar(Some(ScalarValue::Text(s.to_string()))))
+            }
+            fn visit_string<E>(self, s: String) -> Result<LenientScalar, E> {
+                Ok(LenientScalar(Some(ScalarValue::Text(s))))
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<LenientScalar, E> {
+                Ok(LenientScalar(Some(ScalarValue::Text(n.to_string()))))
+            }
+            fn visit_u64<E>(self, n: u64) -> Result<LenientScalar, E> {
+                Ok(LenientScalar(Some(ScalarValue::Text(n.to_string()))))
+            }
+            fn visit_f64<E>(self, n: f64) -> Result<LenientScalar, E> {
+                Ok(LenientScalar(Some(ScalarValue::Text(n.to_string()))))
+            }
+            fn visit_unit<E>(self) -> Result<LenientScalar, E> {
+                Ok(LenientScalar(None))
+            }
+            fn visit_none<E>(self) -> Result<LenientScalar, E> {
+                Ok(LenientScalar(None))
+            }
+            fn visit_some<D: serde::Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<LenientScalar, D::Error> {
+                d.deserialize_any(V)
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
 }
 
 const GENDERS: &[&str] = &["m", "f"];
@@ -149,11 +269,28 @@ mod tests {
     }
 
     #[test]
+    fn responses_read_tolerantly_and_unknown_keys_are_left_alone() {
+        let s: Scalars = serde_json::from_str(
+            r#"{"dl_number": 12345, "middle_name": null, "is_private": false, "zzz": [1]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            s.get(ScalarField::DlNumber),
+            Some(&ScalarValue::Text("12345".into()))
+        );
+        assert_eq!(s.get(ScalarField::MiddleName), None);
+        assert_eq!(
+            s.get(ScalarField::IsPrivate),
+            Some(&ScalarValue::Bool(false))
+        );
+    }
+
+    #[test]
     fn set_then_get_and_serialize_only_what_is_set() {
         let mut s = Scalars::default();
         assert!(s.is_empty());
-        s.set(ScalarField::IsBusiness, Some(ScalarValue::Bool(true)));
         s.set(ScalarField::Nickname, Some(ScalarValue::Text("Bob".into())));
+        s.set(ScalarField::IsBusiness, Some(ScalarValue::Bool(true)));
         assert_eq!(
             s.get(ScalarField::IsBusiness),
             Some(&ScalarValue::Bool(true))

@@ -87,6 +87,11 @@ pub fn parse_timestamp(text: &str) -> Option<chrono::DateTime<chrono::FixedOffse
     .find_map(|fmt| chrono::DateTime::parse_from_str(text, fmt).ok())
 }
 
+/// Like [`id`], for records that always carry one; a missing id reads as 0.
+pub fn id_required<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    Ok(id(deserializer)?.unwrap_or(0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,9 +112,4 @@ mod tests {
         assert_eq!(t.offset().local_minus_utc(), -3 * 3600);
         assert!(parse_timestamp("yesterday").is_none());
     }
-}
-
-/// Like [`id`], for records that always carry one; a missing id reads as 0.
-pub fn id_required<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
-    Ok(id(deserializer)?.unwrap_or(0))
 }

@@ -11,12 +11,13 @@
 mod pipeline;
 pub mod report;
 
+use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 
 use crate::finding::{Finding, Severity};
 use crate::mapping::{MappedRow, Mapping};
-use crate::schema::ScalarField;
+use crate::schema::{ScalarField, ScalarValue};
 
 pub use pipeline::{run, Summary};
 
@@ -25,7 +26,12 @@ pub fn check_record(mapping: &Mapping, mapped: &mut MappedRow) {
     let contact = &mapped.contact;
     let mut missing = Vec::new();
     for field in [ScalarField::FirstName, ScalarField::LastName] {
-        if contact.text(field).is_none_or(|t| t.trim().is_empty()) {
+        let blank = match contact.scalars.get(field) {
+            Some(ScalarValue::Text(t)) => t.trim().is_empty(),
+            Some(ScalarValue::Bool(_)) => false,
+            None => true,
+        };
+        if blank {
             missing.push((field.name().to_string(), mapping.column_of(field)));
         }
     }
@@ -67,19 +73,30 @@ pub fn check_record(mapping: &Mapping, mapped: &mut MappedRow) {
 #[derive(Default)]
 pub struct DuplicateEmails {
     first_row: HashMap<u64, u32>,
-    hasher: std::collections::hash_map::RandomState,
+    hasher: RandomState,
 }
 
 impl DuplicateEmails {
-    pub fn check(&mut self, mapping: &Mapping, mapped: &mut MappedRow) {
+    /// The hash function, for computing [`DuplicateEmails::hashes`] on other threads.
+    pub fn hasher(&self) -> RandomState {
+        self.hasher.clone()
+    }
+
+    /// The hashes of a row's emails: computed in the parallel stage, checked in row order.
+    pub fn hashes(hasher: &RandomState, mapped: &MappedRow) -> Vec<u64> {
+        // Emails were lowercased when mapped.
+        mapped
+            .contact
+            .emails
+            .iter()
+            .map(|e| hasher.hash_one(&e.email))
+            .collect()
+    }
+
+    pub fn check(&mut self, mapping: &Mapping, mapped: &mut MappedRow, hashes: &[u64]) {
         let mut found = Vec::new();
-        for email in &mapped.contact.emails {
-            let mut h = self.hasher.build_hasher();
-            email.email.to_lowercase().hash(&mut h);
-            let first = *self
-                .first_row
-                .entry(h.finish())
-                .or_insert(mapped.row as u32);
+        for (email, &hash) in mapped.contact.emails.iter().zip(hashes) {
+            let first = *self.first_row.entry(hash).or_insert(mapped.row as u32);
             if first as usize != mapped.row {
                 found.push((email.email.clone(), first));
             }

@@ -13,7 +13,7 @@ use crate::read::{Row, Table};
 
 /// Rows handed to the parallel mapper at a time: large enough to amortize scheduling, small
 /// enough that memory stays flat (two chunks in flight, a few MB).
-const CHUNK_ROWS: usize = 4096;
+const CHUNK_ROWS: usize = 1024;
 
 /// Counts for the terminal summary and the report's summary sheet.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -22,12 +22,26 @@ pub struct Summary {
     pub valid: usize,
     pub invalid: usize,
     pub with_warnings: usize,
-    /// (severity, rule, field or column) → count and the first example.
-    pub problems: BTreeMap<(Severity, &'static str, String), ProblemCount>,
+    problems: BTreeMap<ProblemKey, ProblemCount>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+/// What groups findings in the summary: the rule and where (a column, or a field when no
+/// column is at fault). Keyed by column index so that counting a finding copies no text.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct ProblemKey {
+    severity: Severity,
+    rule: &'static str,
+    column: Option<usize>,
+    field: Option<String>,
+}
+
+/// One kind of problem: how often, and the first example.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ProblemCount {
+    pub severity: Severity,
+    pub rule: &'static str,
+    /// The column, or the field when no column is at fault.
+    pub place: String,
     pub count: usize,
     pub first_row: usize,
     pub example: String,
@@ -36,114 +50,132 @@ pub struct ProblemCount {
 impl Summary {
     fn add(&mut self, mapped: &MappedRow) {
         self.rows += 1;
-        let errors = mapped
-            .findings
-            .iter()
-            .any(|f| f.severity == Severity::Error);
+        let errors = mapped.findings.iter().any(|f| f.severity == Severity::Error);
         if errors {
             self.invalid += 1;
         } else {
             self.valid += 1;
         }
-        if mapped
-            .findings
-            .iter()
-            .any(|f| f.severity == Severity::Warning)
-        {
+        if mapped.findings.iter().any(|f| f.severity == Severity::Warning) {
             self.with_warnings += 1;
         }
         for f in &mapped.findings {
-            let place = f
-                .column
-                .clone()
-                .or_else(|| f.field.clone())
-                .unwrap_or_default();
-            let entry = self
-                .problems
-                .entry((f.severity, f.rule, place))
-                .or_default();
-            if entry.count == 0 {
-                entry.first_row = f.row;
-                entry.example = f.message.clone();
-            }
-            entry.count += 1;
+            let key = ProblemKey {
+                severity: f.severity,
+                rule: f.rule,
+                column: f.column_index,
+                field: if f.column_index.is_some() { None } else { f.field.clone() },
+            };
+            self.problems
+                .entry(key)
+                .or_insert_with(|| ProblemCount {
+                    severity: f.severity,
+                    rule: f.rule,
+                    place: f.column.clone().or_else(|| f.field.clone()).unwrap_or_default(),
+                    count: 0,
+                    first_row: f.row,
+                    example: f.message.clone(),
+                })
+                .count += 1;
         }
     }
 
+    /// True when no row had a finding.
+    pub fn is_clean(&self) -> bool {
+        self.problems.is_empty()
+    }
+
     /// Problems by count, most common first.
-    pub fn most_common(&self) -> Vec<(&(Severity, &'static str, String), &ProblemCount)> {
-        let mut list: Vec<_> = self.problems.iter().collect();
-        list.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(b.0)));
+    pub fn most_common(&self) -> Vec<&ProblemCount> {
+        let mut list: Vec<_> = self.problems.values().collect();
+        list.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then(a.severity.cmp(&b.severity))
+                .then(a.rule.cmp(b.rule))
+                .then(a.place.cmp(&b.place))
+        });
         list
     }
 }
 
+/// Rows and what they mapped to, with each row's email hashes.
+type MappedChunk = (Vec<Row>, Vec<(MappedRow, Vec<u64>)>);
+
 /// Reads every row of `table`, maps and checks it, and hands each row with its result to
 /// `sink` in row order. `progress` is told how many rows are done.
+///
+/// Three stages run at once, joined by bounded channels (two chunks in flight each, so
+/// memory stays flat): a reader thread parses rows; a mapper thread maps each chunk on the
+/// rayon pool; this thread checks duplicates, counts and calls `sink`, in row order.
 pub fn run(
     table: Table,
     mapping: &Mapping,
     mut sink: impl FnMut(&Row, &MappedRow) -> Result<()>,
     progress: impl Fn(usize),
 ) -> Result<Summary> {
-    let (sender, chunks) = mpsc::sync_channel::<Result<Vec<Row>>>(2);
-    let mut rows = table.rows;
-    let reader = std::thread::spawn(move || {
-        let mut chunk = Vec::with_capacity(CHUNK_ROWS);
-        for row in rows.by_ref() {
-            match row {
-                Ok(row) => chunk.push(row),
-                Err(e) => {
-                    let _ = sender.send(Err(e));
-                    return;
-                }
-            }
-            if chunk.len() == CHUNK_ROWS {
-                let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_ROWS));
-                if sender.send(Ok(full)).is_err() {
-                    return;
-                }
-            }
-        }
-        if !chunk.is_empty() {
-            let _ = sender.send(Ok(chunk));
-        }
-    });
-
     let mut summary = Summary::default();
     let mut duplicates = DuplicateEmails::default();
-    let mut outcome = Ok(());
-    for chunk in chunks {
-        let chunk = match chunk {
-            Ok(chunk) => chunk,
-            Err(e) => {
-                outcome = Err(e);
-                break;
+    let hasher = duplicates.hasher();
+    let mut rows = table.rows;
+    std::thread::scope(|scope| -> Result<()> {
+        let (to_mapper, from_reader) = mpsc::sync_channel::<Result<Vec<Row>>>(2);
+        let (to_finisher, from_mapper) = mpsc::sync_channel::<Result<MappedChunk>>(2);
+        scope.spawn(move || {
+            let mut chunk = Vec::with_capacity(CHUNK_ROWS);
+            for row in rows.by_ref() {
+                match row {
+                    Ok(row) => chunk.push(row),
+                    Err(e) => {
+                        let _ = to_mapper.send(Err(e));
+                        return;
+                    }
+                }
+                if chunk.len() == CHUNK_ROWS {
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_ROWS));
+                    if to_mapper.send(Ok(full)).is_err() {
+                        return; // the run ended early
+                    }
+                }
             }
-        };
-        let mut mapped: Vec<MappedRow> = chunk
-            .par_iter()
-            .map(|row| {
-                let mut m = mapping.apply(row);
-                check_record(mapping, &mut m);
-                m
-            })
-            .collect();
-        for (row, m) in chunk.iter().zip(mapped.iter_mut()) {
-            duplicates.check(mapping, m);
-            summary.add(m);
-            if let Err(e) = sink(row, m) {
-                outcome = Err(e);
-                break;
+            if !chunk.is_empty() {
+                let _ = to_mapper.send(Ok(chunk));
             }
+        });
+        let hasher = &hasher;
+        scope.spawn(move || {
+            for chunk in from_reader {
+                let mapped = chunk.map(|rows| {
+                    let mapped = rows
+                        .par_iter()
+                        .map(|row| {
+                            let mut m = mapping.apply(row);
+                            check_record(mapping, &mut m);
+                            let hashes = DuplicateEmails::hashes(hasher, &m);
+                            (m, hashes)
+                        })
+                        .collect();
+                    (rows, mapped)
+                });
+                if to_finisher.send(mapped).is_err() {
+                    return;
+                }
+            }
+        });
+        // Returning early drops the receiver, which stops the mapper and then the reader.
+        for chunk in from_mapper {
+            let (rows, mut mapped) = chunk?;
+            for (row, (m, hashes)) in rows.iter().zip(mapped.iter_mut()) {
+                duplicates.check(mapping, m, hashes);
+                summary.add(m);
+                sink(row, m)?;
+            }
+            progress(summary.rows);
+            // Freed on the pool, where most of it was allocated: freeing on the thread that
+            // allocated is the allocator's fast path, and keeps this ordered stage short.
+            rayon::spawn(move || drop((rows, mapped)));
         }
-        if outcome.is_err() {
-            break;
-        }
-        progress(summary.rows);
-    }
-    reader
-        .join()
-        .map_err(|_| anyhow::anyhow!("the reader thread panicked"))?;
-    outcome.map(|()| summary)
+        Ok(())
+    })?;
+    Ok(summary)
 }

@@ -144,8 +144,8 @@ impl ReportWriter for JsonReport {
         let problems: Vec<_> = summary
             .most_common()
             .into_iter()
-            .map(|((severity, rule, place), c)| {
-                serde_json::json!({"severity": severity, "rule": rule, "place": place, "count": c.count, "first_row": c.first_row, "example": c.example})
+            .map(|c| {
+                serde_json::json!({"severity": c.severity, "rule": c.rule, "place": c.place, "count": c.count, "first_row": c.first_row, "example": c.example})
             })
             .collect();
         let summary = serde_json::json!({
@@ -213,7 +213,7 @@ impl ReportWriter for XlsxReport {
         }
         let r = (row.number - 1) as u32;
         let sheet = self.workbook.worksheet_from_name("Rows")?;
-        for (c, cell) in row.cells.iter().enumerate().take(self.width) {
+        for (c, cell) in row.cells().enumerate().take(self.width) {
             let here: Vec<&Finding> = mapped
                 .findings
                 .iter()
@@ -301,11 +301,11 @@ impl ReportWriter for XlsxReport {
         {
             sheet.write_string_with_format(r, c as u16, *title, &bold)?;
         }
-        for ((severity, rule, place), count) in summary.most_common() {
+        for count in summary.most_common() {
             r += 1;
-            sheet.write_string(r, 0, severity.to_string())?;
-            sheet.write_string(r, 1, *rule)?;
-            sheet.write_string(r, 2, place)?;
+            sheet.write_string(r, 0, count.severity.to_string())?;
+            sheet.write_string(r, 1, count.rule)?;
+            sheet.write_string(r, 2, &count.place)?;
             sheet.write_number(r, 3, count.count as f64)?;
             sheet.write_number(r, 4, count.first_row as f64)?;
             sheet.write_string(r, 5, &count.example)?;

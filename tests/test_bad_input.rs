@@ -1,0 +1,291 @@
+//! Every kind of bad input gets one clear message naming the file (and the row and column
+//! where there is one), a non-zero exit, and no panic.
+//!
+//! Whole-file problems stop the run with exit 2. Problems confined to one row or cell (bytes
+//! that are not text, a ragged row, an open quote, an `#N/A` cell) are findings on that row:
+//! the other rows are still checked, and the run exits 1.
+
+mod util;
+
+use util::Workdir;
+
+const MAPPING: &str =
+    "[fields]\nfirst_name = \"First\"\nlast_name = \"Last\"\n[[emails]]\ncolumn = \"Email\"\n";
+
+fn validate(wd: &Workdir, input: &str) -> util::Run {
+    wd.write("m.toml", MAPPING);
+    wd.bcetl(&["validate", input, "-m", "m.toml", "--report", "r.csv"])
+}
+
+#[test]
+fn missing_file() {
+    let wd = Workdir::new();
+    let run = validate(&wd, "nowhere.csv");
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("nowhere.csv: no such file"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn empty_file() {
+    let wd = Workdir::new();
+    wd.write("in.csv", "");
+    let run = validate(&wd, "in.csv");
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("in.csv: the file is empty"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn header_only_file() {
+    let wd = Workdir::new();
+    wd.write("in.csv", "First,Last,Email\n");
+    let run = validate(&wd, "in.csv");
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("in.csv: the file has a header row but no data rows"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn duplicate_headers() {
+    let wd = Workdir::new();
+    wd.write("in.csv", "First,Last,Email,email\na,b,c@d.io,e\n");
+    let run = validate(&wd, "in.csv");
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("in.csv: row 1: duplicate column name \"email\" in columns C and D"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn missing_sheet() {
+    let wd = Workdir::new();
+    let run = wd.bcetl(&[
+        "validate",
+        &util::repo_file("samples/leads.xlsx"),
+        "-m",
+        &util::repo_file("mappings/leads.toml"),
+        "--sheet",
+        "Contacts",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("leads.xlsx: no sheet named \"Contacts\"; the sheets are: Read me, Leads"),
+        "{}",
+        run.stderr
+    );
+    let run = wd.bcetl(&[
+        "validate",
+        &util::repo_file("samples/leads.xlsx"),
+        "-m",
+        &util::repo_file("mappings/leads.toml"),
+        "--sheet",
+        "7",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("no sheet 7: the workbook has 2"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn mapping_names_a_missing_column() {
+    let wd = Workdir::new();
+    wd.write("in.csv", "First Name,Last,E-mail\na,b,c@d.io\n");
+    let run = validate(&wd, "in.csv");
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("m.toml: 2 problem(s) with in.csv"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("[fields] first_name: column \"First\" is not in the file; did you mean \"First Name\"?"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "[[emails]] #1: column \"Email\" is not in the file; did you mean \"E-mail\"?"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn broken_toml() {
+    let wd = Workdir::new();
+    wd.write("in.csv", "First,Last,Email\na,b,c@d.io\n");
+    wd.write(
+        "broken.toml",
+        "[fields]\nfirst_name = \"First\nlast_name = \"Last\"\n",
+    );
+    let run = wd.bcetl(&["validate", "in.csv", "-m", "broken.toml"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("broken.toml: not a valid mapping"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("line 2"),
+        "the TOML error names its line: {}",
+        run.stderr
+    );
+}
+
+#[test]
+fn not_a_workbook() {
+    let wd = Workdir::new();
+    wd.write("fake.xlsx", "First,Last\n");
+    let run = validate(&wd, "fake.xlsx");
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("fake.xlsx: cannot open as a workbook"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_directory_instead_of_a_file() {
+    let wd = Workdir::new();
+    std::fs::create_dir(wd.path("dir.csv")).unwrap();
+    let run = validate(&wd, "dir.csv");
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("dir.csv: cannot read"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn unknown_report_format() {
+    let wd = Workdir::new();
+    wd.write("m.toml", MAPPING);
+    wd.write("in.csv", "First,Last,Email\na,b,c@d.io\n");
+    let run = wd.bcetl(&["validate", "in.csv", "-m", "m.toml", "--report", "r.pdf"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("r.pdf: cannot write a report as \"pdf\""),
+        "{}",
+        run.stderr
+    );
+}
+
+/// The findings of the CSV report as (row, column, rule).
+fn findings(wd: &Workdir) -> Vec<(String, String, String)> {
+    csv::Reader::from_reader(wd.read("r.csv").as_bytes())
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[0].to_string(), r[1].to_string(), r[4].to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn undecodable_bytes_are_a_finding_on_their_cell_and_other_rows_go_on() {
+    let wd = Workdir::new();
+    let mut bytes = b"First,Last,Email\n".to_vec();
+    for i in 0..8000 {
+        bytes.extend(format!("P{i},Q,p{i}@example.com\n").as_bytes());
+    }
+    bytes.extend(b"Jos\xe9,Lima,jose@example.com\nLast,Row,last@example.com\n");
+    wd.write("in.csv", bytes);
+    let run = validate(&wd, "in.csv");
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("8002 rows, 8001 valid, 1 invalid"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        findings(&wd),
+        vec![("8002".into(), "First".into(), "read".into())]
+    );
+    assert!(wd.read("r.csv").contains("--encoding windows-1252"));
+}
+
+#[test]
+fn ragged_rows_are_warnings_on_their_row() {
+    let wd = Workdir::new();
+    wd.write(
+        "in.csv",
+        "First,Last,Email\nAda,Lovelace,ada@example.com,surplus\nAlan,Turing\n",
+    );
+    let run = validate(&wd, "in.csv");
+    assert_eq!(run.code, 1, "the short row has no email: {}", run.stdout);
+    let found = findings(&wd);
+    assert!(
+        found.contains(&("2".into(), "".into(), "read".into())),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&("3".into(), "".into(), "read".into())),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&("3".into(), "Email".into(), "required".into())),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn an_unclosed_quote_is_an_error_on_its_cell() {
+    let wd = Workdir::new();
+    let mut text = String::from("First,Last,Email\nAda,\"Lovelace,ada@example.com\n");
+    for i in 0..150 {
+        text.push_str(&format!("P{i},Q,p{i}@example.com\n"));
+    }
+    wd.write("in.csv", text);
+    let run = validate(&wd, "in.csv");
+    assert_eq!(run.code, 1);
+    let found = findings(&wd);
+    assert!(
+        found.contains(&("2".into(), "Last".into(), "read".into())),
+        "{found:?}"
+    );
+    assert!(wd.read("r.csv").contains("quote"));
+}
+
+#[test]
+fn bad_flags_are_usage_errors() {
+    let wd = Workdir::new();
+    wd.write("m.toml", MAPPING);
+    wd.write("in.csv", "First,Last,Email\na,b,c@d.io\n");
+    let run = wd.bcetl(&["validate", "in.csv", "-m", "m.toml", "--delimiter", "::"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--delimiter \"::\""), "{}", run.stderr);
+    let run = wd.bcetl(&[
+        "validate",
+        "in.csv",
+        "-m",
+        "m.toml",
+        "--encoding",
+        "klingon",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("in.csv: unknown encoding \"klingon\""),
+        "{}",
+        run.stderr
+    );
+    let run = wd.bcetl(&["validate", "in.csv"]);
+    assert_eq!(run.code, 2, "clap's own usage errors exit 2 too");
+}

@@ -1,0 +1,228 @@
+//! `bcetl validate` on the bundled samples and small inline files.
+
+mod util;
+
+use util::{repo_file, Workdir};
+
+const MAPPING: &str = r#"
+[fields]
+first_name = "First"
+last_name = "Last"
+date_of_birth = { column = "DOB", date = "%m/%d/%Y" }
+[[emails]]
+column = "Email"
+"#;
+
+#[test]
+fn clean_file_exits_0_and_emits_one_body_per_row() {
+    let wd = Workdir::new();
+    wd.write("m.toml", MAPPING);
+    wd.write("in.csv", "First,Last,Email,DOB\nAda,Lovelace,ada@example.com,12/10/1815\nAlan,Turing,alan@example.com,\n");
+    let run = wd.bcetl(&["validate", "in.csv", "-m", "m.toml", "--emit", "out.jsonl"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("2 rows, 2 valid, 0 invalid"),
+        "{}",
+        run.stdout
+    );
+    let bodies: Vec<serde_json::Value> = wd
+        .read("out.jsonl")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(bodies.len(), 2);
+    assert_eq!(bodies[0]["date_of_birth"], "1815-12-10");
+    assert_eq!(bodies[0]["emails"][0]["email"], "ada@example.com");
+    assert!(
+        bodies[1].get("date_of_birth").is_none(),
+        "a blank cell is not sent"
+    );
+}
+
+#[test]
+fn invalid_rows_exit_1_and_the_csv_report_names_row_column_and_rule() {
+    let wd = Workdir::new();
+    wd.write("m.toml", MAPPING);
+    wd.write("in.csv", "First,Last,Email,DOB\nAda,Lovelace,ada@example,02/30/1990\n,Turing,alan@example.com,\nGrace,Hopper,grace@example.com,\n");
+    let run = wd.bcetl(&[
+        "validate",
+        "in.csv",
+        "-m",
+        "m.toml",
+        "--report",
+        "report.csv",
+        "--emit",
+        "out.jsonl",
+    ]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("3 rows, 1 valid, 2 invalid"),
+        "{}",
+        run.stdout
+    );
+    let text = wd.read("report.csv");
+    let mut report = csv::Reader::from_reader(text.as_bytes());
+    let rows: Vec<Vec<String>> = report
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    let found: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .map(|r| (r[0].as_str(), r[1].as_str(), r[4].as_str()))
+        .collect();
+    assert!(found.contains(&("2", "Email", "email_syntax")), "{found:?}");
+    assert!(found.contains(&("2", "DOB", "date")), "{found:?}");
+    assert!(found.contains(&("3", "First", "required")), "{found:?}");
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert_eq!(
+        wd.read("out.jsonl").lines().count(),
+        1,
+        "only the valid row is emitted"
+    );
+}
+
+#[test]
+fn json_report_holds_findings_and_summary() {
+    let wd = Workdir::new();
+    wd.write("m.toml", MAPPING);
+    wd.write(
+        "in.csv",
+        "First,Last,Email,DOB\nAda,Lovelace,ada@example.com,\nAda,Byron,ADA@example.com,\n",
+    );
+    let run = wd.bcetl(&["validate", "in.csv", "-m", "m.toml", "--report", "r.json"]);
+    assert_eq!(
+        run.code, 0,
+        "a duplicate email is a warning: {}",
+        run.stdout
+    );
+    let report: serde_json::Value = serde_json::from_str(&wd.read("r.json")).unwrap();
+    assert_eq!(report["findings"][0]["rule"], "duplicate_email");
+    assert_eq!(report["findings"][0]["row"], 3);
+    assert_eq!(report["summary"]["with_warnings"], 1);
+}
+
+#[test]
+fn xlsx_report_copies_the_sheet_and_notes_each_bad_cell() {
+    use calamine::{open_workbook, Reader, Xlsx};
+    let wd = Workdir::new();
+    wd.write("m.toml", MAPPING);
+    wd.write("in.csv", "First,Last,Email,DOB\nAda,Lovelace,ada@example,\nGrace,Hopper,grace@example.com,13/45/2000\n");
+    let run = wd.bcetl(&["validate", "in.csv", "-m", "m.toml", "--report", "r.xlsx"]);
+    assert_eq!(run.code, 1);
+    let mut book: Xlsx<_> = open_workbook(wd.path("r.xlsx")).unwrap();
+    assert_eq!(book.sheet_names(), vec!["Rows", "Summary"]);
+    let rows = book.worksheet_range("Rows").unwrap();
+    assert_eq!(rows.get_value((0, 2)).unwrap().to_string(), "Email");
+    assert_eq!(
+        rows.get_value((1, 2)).unwrap().to_string(),
+        "ada@example",
+        "the input is copied"
+    );
+    assert!(
+        rows.get_value((1, 4))
+            .unwrap()
+            .to_string()
+            .contains("Email: "),
+        "Problems column"
+    );
+    assert!(rows
+        .get_value((2, 4))
+        .unwrap()
+        .to_string()
+        .contains("DOB: "));
+    let summary = book.worksheet_range("Summary").unwrap();
+    assert_eq!(
+        summary.get_value((2, 1)).unwrap().to_string(),
+        "2",
+        "invalid rows"
+    );
+    // The notes sit in the comments part, one per bad cell.
+    let zip = std::fs::File::open(wd.path("r.xlsx")).unwrap();
+    let mut archive = zip::ZipArchive::new(zip).unwrap();
+    let mut comments = String::new();
+    std::io::Read::read_to_string(
+        &mut archive.by_name("xl/comments1.xml").unwrap(),
+        &mut comments,
+    )
+    .unwrap();
+    assert!(
+        comments.contains(r#"ref="C2""#) && comments.contains("not an email address"),
+        "{comments}"
+    );
+    assert!(
+        comments.contains(r#"ref="D3""#) && comments.contains("13/45/2000"),
+        "{comments}"
+    );
+}
+
+#[test]
+fn bundled_samples_validate_with_their_mappings() {
+    let wd = Workdir::new();
+    for (input, mapping, rows, invalid) in [
+        ("samples/crm-export.csv", "mappings/crm-export.toml", 7, 3),
+        ("samples/crm-export.csv", "mappings/reference.toml", 7, 3),
+        (
+            "samples/kunden-windows.csv",
+            "mappings/kunden-windows.toml",
+            3,
+            2,
+        ),
+        ("samples/leads.xlsx", "mappings/leads.toml", 4, 3),
+    ] {
+        let run = wd.bcetl(&[
+            "validate",
+            &repo_file(input),
+            "-m",
+            &repo_file(mapping),
+            "-q",
+        ]);
+        assert_eq!(run.code, 1, "{input}: {}{}", run.stdout, run.stderr);
+        let expected = format!("{rows} rows, {} valid, {invalid} invalid", rows - invalid);
+        assert!(
+            run.stdout.contains(&expected),
+            "{input} with {mapping}: {}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn workbook_cells_keep_digits_zeros_and_dates() {
+    let wd = Workdir::new();
+    let run = wd.bcetl(&[
+        "validate",
+        &repo_file("samples/leads.xlsx"),
+        "-m",
+        &repo_file("mappings/leads.toml"),
+        "--emit",
+        "out.jsonl",
+    ]);
+    assert_eq!(run.code, 1);
+    let ada: serde_json::Value =
+        serde_json::from_str(wd.read("out.jsonl").lines().next().unwrap()).unwrap();
+    assert_eq!(ada["addresses"][0]["postal_code"], "02134");
+    assert_eq!(ada["phones"][0]["phone"], "(404) 657-0000");
+    assert_eq!(ada["date_of_birth"], "1985-12-10");
+}
+
+#[test]
+fn read_flags_override_the_mapping() {
+    let wd = Workdir::new();
+    wd.write("m.toml", MAPPING);
+    wd.write(
+        "in.txt",
+        "junk line\nFirst|Last|Email|DOB\nAda|Lovelace|ada@example.com|\n",
+    );
+    let run = wd.bcetl(&[
+        "validate",
+        "in.txt",
+        "-m",
+        "m.toml",
+        "--delimiter",
+        "|",
+        "--header-row",
+        "2",
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("delimiter '|'"), "{}", run.stdout);
+}
