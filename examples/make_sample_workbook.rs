@@ -6,7 +6,14 @@
 use rust_xlsxwriter::{ExcelDateTime, Format, Formula, Workbook};
 
 /// First, last, email, cell phone, zip, birthday (year, month, day).
-type Lead = (&'static str, &'static str, &'static str, f64, f64, (u16, u8, u8));
+type Lead = (
+    &'static str,
+    &'static str,
+    &'static str,
+    f64,
+    f64,
+    (u16, u8, u8),
+);
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut workbook = Workbook::new();

@@ -45,6 +45,64 @@ the mapping could not be used.")]
     /// Write and check mapping files.
     #[command(subcommand)]
     Mapping(MappingCommand),
+    /// A local BigContacts-compatible server to rehearse against.
+    #[command(subcommand)]
+    Sandbox(SandboxCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// Serve the sandbox on 127.0.0.1 until Ctrl-C.
+    #[command(after_help = "\
+The sandbox behaves like BigContacts as documented (users, contacts, contact activity, tasks,
+OAuth2; JSON and XML), keeps its data in SQLite across restarts, and prints its URL and an
+access token for each seeded user. It listens on the loopback address only.
+
+Fault injection, for rehearsing bad days: --rate/--burst (per-token limit, HTTP 429 with
+Retry-After), --latency-ms, --fail-rate (random 500/502/503), --drop-rate (connections closed
+without an answer, half of them after the write was applied). Counters of what clients did
+are served at GET /_sandbox/stats.
+
+Examples:
+  bcetl sandbox serve
+  bcetl sandbox serve --port 8719 --db rehearsal.sqlite --seed 10000
+  bcetl sandbox serve --rate 10 --burst 20 --fail-rate 0.05 --drop-rate 0.02 --fault-seed 7
+  curl -H 'Authorization: Bearer TOKEN' http://127.0.0.1:8719/api/contacts.json?results=5")]
+    Serve(SandboxArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SandboxArgs {
+    /// Port on 127.0.0.1 (0 for any free port).
+    #[arg(long, default_value_t = 8719)]
+    pub port: u16,
+    /// The SQLite database (default: sandbox.sqlite in your data directory).
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Make sure the database holds at least N realistic contacts (the same N every time).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub seed: usize,
+    /// Requests per second allowed per access token (default: no limit).
+    #[arg(long)]
+    pub rate: Option<u32>,
+    /// Requests a token may send at once before --rate applies (default: the rate).
+    #[arg(long)]
+    pub burst: Option<u32>,
+    /// Delay added to every API request.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Share of API requests answered 500/502/503 without being applied (0 to 1).
+    #[arg(long, value_name = "SHARE", default_value_t = 0.0)]
+    pub fail_rate: f64,
+    /// Share of API requests whose connection is closed without an answer (0 to 1).
+    #[arg(long, value_name = "SHARE", default_value_t = 0.0)]
+    pub drop_rate: f64,
+    /// Seed of the fault dice, for repeatable runs.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub fault_seed: u64,
+    /// Lifetime of access tokens, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    pub token_ttl: i64,
 }
 
 #[derive(Debug, Args)]

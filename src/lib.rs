@@ -16,5 +16,6 @@ pub mod cmd;
 pub mod finding;
 pub mod mapping;
 pub mod read;
+pub mod sandbox;
 pub mod schema;
 pub mod validate;

@@ -1,6 +1,7 @@
 //! One file per subcommand; each turns parsed arguments into calls on the pipeline's stages.
 
 mod mapping;
+mod sandbox;
 mod validate;
 
 use std::path::Path;
@@ -8,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
-use crate::cli::{Cli, Command, MappingCommand, ReadArgs};
+use crate::cli::{Cli, Command, MappingCommand, ReadArgs, SandboxCommand};
 use crate::mapping::{Mapping, MappingFile};
 use crate::read::{self, ReadOptions, SheetRef, Table};
 
@@ -23,6 +24,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             file,
             read,
         }) => mapping::check(&mapping, file.as_deref(), &read),
+        Command::Sandbox(SandboxCommand::Serve(args)) => sandbox::serve(&args),
     }
 }
 

@@ -92,7 +92,11 @@ fn print_summary(source: &str, s: &Summary, quiet: bool, seconds: f64) {
     }
     println!("most common problems:");
     for c in s.most_common().into_iter().take(10) {
-        let mark = if c.severity == Severity::Error { "error  " } else { "warning" };
+        let mark = if c.severity == Severity::Error {
+            "error  "
+        } else {
+            "warning"
+        };
         println!(
             "  {:>7}  {mark}  {:<16} {}: e.g. row {}: {}",
             c.count, c.rule, c.place, c.first_row, c.example

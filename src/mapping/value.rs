@@ -472,7 +472,9 @@ fn match_code(text: &str, codes: &'static [&'static str]) -> Option<&'static str
     if let Some(code) = codes.iter().find(|c| c.eq_ignore_ascii_case(t)) {
         return Some(code);
     }
-    let (_, synonym) = CODE_SYNONYMS.iter().find(|(word, _)| word.eq_ignore_ascii_case(t))?;
+    let (_, synonym) = CODE_SYNONYMS
+        .iter()
+        .find(|(word, _)| word.eq_ignore_ascii_case(t))?;
     codes.iter().find(|c| *c == synonym).copied()
 }
 

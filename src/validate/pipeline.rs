@@ -50,13 +50,20 @@ pub struct ProblemCount {
 impl Summary {
     fn add(&mut self, mapped: &MappedRow) {
         self.rows += 1;
-        let errors = mapped.findings.iter().any(|f| f.severity == Severity::Error);
+        let errors = mapped
+            .findings
+            .iter()
+            .any(|f| f.severity == Severity::Error);
         if errors {
             self.invalid += 1;
         } else {
             self.valid += 1;
         }
-        if mapped.findings.iter().any(|f| f.severity == Severity::Warning) {
+        if mapped
+            .findings
+            .iter()
+            .any(|f| f.severity == Severity::Warning)
+        {
             self.with_warnings += 1;
         }
         for f in &mapped.findings {
@@ -64,14 +71,22 @@ impl Summary {
                 severity: f.severity,
                 rule: f.rule,
                 column: f.column_index,
-                field: if f.column_index.is_some() { None } else { f.field.clone() },
+                field: if f.column_index.is_some() {
+                    None
+                } else {
+                    f.field.clone()
+                },
             };
             self.problems
                 .entry(key)
                 .or_insert_with(|| ProblemCount {
                     severity: f.severity,
                     rule: f.rule,
-                    place: f.column.clone().or_else(|| f.field.clone()).unwrap_or_default(),
+                    place: f
+                        .column
+                        .clone()
+                        .or_else(|| f.field.clone())
+                        .unwrap_or_default(),
                     count: 0,
                     first_row: f.row,
                     example: f.message.clone(),

@@ -63,3 +63,86 @@ pub fn repo_file(relative: &str) -> String {
         .display()
         .to_string()
 }
+
+/// A sandbox on an ephemeral port over a fresh database, and a plain HTTP client for it.
+pub struct TestSandbox {
+    pub sandbox: bcetl::sandbox::Sandbox,
+    pub http: reqwest::blocking::Client,
+    _dir: tempfile::TempDir,
+    pub db: PathBuf,
+}
+
+pub fn sandbox() -> TestSandbox {
+    sandbox_with(|_| {})
+}
+
+pub fn sandbox_with(configure: impl FnOnce(&mut bcetl::sandbox::SandboxConfig)) -> TestSandbox {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("sandbox.sqlite");
+    let mut config = bcetl::sandbox::SandboxConfig::new(db.clone());
+    configure(&mut config);
+    let sandbox = bcetl::sandbox::Sandbox::start(config).expect("sandbox starts");
+    let http = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .expect("client");
+    TestSandbox {
+        sandbox,
+        http,
+        _dir: dir,
+        db,
+    }
+}
+
+impl TestSandbox {
+    pub fn token(&self, email: &str) -> String {
+        self.sandbox
+            .users
+            .iter()
+            .find(|u| u.email == email)
+            .expect("a seeded user")
+            .token
+            .clone()
+    }
+
+    pub fn admin(&self) -> String {
+        self.token("robert.hammond@live.com.ar")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.sandbox.url)
+    }
+
+    /// Sends a request with a bearer token and an optional JSON body; the status and the
+    /// body as JSON (Null when it is not JSON).
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.http.request(method, self.url(path)).bearer_auth(token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().expect("the sandbox answers");
+        let status = resp.status().as_u16();
+        let text = resp.text().expect("a body");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    pub fn stats(&self) -> serde_json::Value {
+        self.http
+            .get(self.url("/_sandbox/stats"))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    }
+}
