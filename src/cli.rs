@@ -48,6 +48,63 @@ the mapping could not be used.")]
     /// A local BigContacts-compatible server to rehearse against.
     #[command(subcommand)]
     Sandbox(SandboxCommand),
+    /// Log in with OAuth2 (the "website flow") and store the tokens for later commands.
+    #[command(after_help = "\
+bcetl prints the authorization URL; open it, allow access, and paste back the URL your
+browser was redirected to (or just its code). The tokens are stored in
+~/.config/bcetl/credentials.json, readable by you only. The client secret is read from
+BIGCONTACTS_CLIENT_SECRET or --client-secret-file and is never stored.
+
+Example:
+  export BIGCONTACTS_CLIENT_SECRET=…
+  bcetl login --client-id 1_abc --redirect-uri https://example.com/callback")]
+    Login(LoginArgs),
+    /// Remove the stored login.
+    Logout,
+    /// Show who the credentials belong to, and where they point.
+    #[command(after_help = "\
+Examples:
+  BIGCONTACTS_TOKEN=… bcetl whoami
+  bcetl whoami --sandbox")]
+    Whoami(ApiArgs),
+}
+
+/// How to reach BigContacts. The access token is taken, in this order, from
+/// BIGCONTACTS_TOKEN, --token-file, the stored `bcetl login`, or (for unattended runs) the
+/// client-credentials grant with --client-id and BIGCONTACTS_CLIENT_SECRET.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ApiArgs {
+    /// The API's base URL. Plain http is refused except to this machine.
+    #[arg(long, env = "BIGCONTACTS_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+    /// A file holding an access token (its first line).
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
+    /// OAuth2 client id, for refreshing a login or the client-credentials grant.
+    #[arg(long, env = "BIGCONTACTS_CLIENT_ID", value_name = "ID")]
+    pub client_id: Option<String>,
+    /// A file holding the OAuth2 client secret (instead of BIGCONTACTS_CLIENT_SECRET).
+    #[arg(long, value_name = "PATH")]
+    pub client_secret_file: Option<PathBuf>,
+    /// Requests per second for the whole run, shared by every thread.
+    #[arg(long, default_value_t = 5.0)]
+    pub rate: f64,
+    /// Requests that may go at once before --rate applies.
+    #[arg(long, default_value_t = 10)]
+    pub burst: u32,
+    /// Work against a sandbox started in this process (over the default sandbox database)
+    /// instead of BigContacts.
+    #[arg(long)]
+    pub sandbox: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct LoginArgs {
+    #[command(flatten)]
+    pub api: ApiArgs,
+    /// The redirect URI whitelisted for your OAuth2 client.
+    #[arg(long, env = "BIGCONTACTS_REDIRECT_URI", value_name = "URI")]
+    pub redirect_uri: String,
 }
 
 #[derive(Debug, Subcommand)]

@@ -11,6 +11,7 @@
 //! The API client, the writer, the exporter and the sandbox server join as their own modules;
 //! `cmd` holds one file per subcommand and calls into the stages, never the reverse.
 
+pub mod api;
 pub mod cli;
 pub mod cmd;
 pub mod finding;

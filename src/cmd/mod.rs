@@ -1,5 +1,7 @@
 //! One file per subcommand; each turns parsed arguments into calls on the pipeline's stages.
 
+mod api;
+mod login;
 mod mapping;
 mod sandbox;
 mod validate;
@@ -25,6 +27,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             read,
         }) => mapping::check(&mapping, file.as_deref(), &read),
         Command::Sandbox(SandboxCommand::Serve(args)) => sandbox::serve(&args),
+        Command::Login(args) => login::login(&args),
+        Command::Logout => login::logout(),
+        Command::Whoami(args) => login::whoami(&args),
     }
 }
 

@@ -272,19 +272,19 @@ impl App {
                         ))
                     }
                 },
-                "results" => {
-                    match value.trim().parse::<usize>() {
-                        Ok(r) if (1..=MAX_RESULTS).contains(&r) => query.per_page = r,
-                        _ => return Ok(error(
+                "results" => match value.trim().parse::<usize>() {
+                    Ok(r) if (1..=MAX_RESULTS).contains(&r) => query.per_page = r,
+                    _ => {
+                        return Ok(error(
                             StatusCode::BAD_REQUEST,
                             format,
                             "status",
                             &format!(
                                 "results must be a number from 1 to {MAX_RESULTS}, not {value:?}"
                             ),
-                        )),
+                        ))
                     }
-                }
+                },
                 "q" if !value.trim().is_empty() => query.search = Some(value.trim().to_lowercase()),
                 key => {
                     if let Some((column, op)) = time_filter(key) {
