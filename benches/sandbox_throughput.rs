@@ -9,19 +9,13 @@
 //! POST creates new contacts. Peak RSS is read after seeding and after the runs; it includes
 //! the client threads.
 
+mod common;
+
+use common::peak_rss_mb;
+
 use std::time::Instant;
 
 use bcetl::sandbox::{Sandbox, SandboxConfig};
-
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
 
 /// Runs `per_thread` requests on each of `threads` clients; returns requests/s.
 fn run(

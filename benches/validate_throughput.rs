@@ -9,6 +9,10 @@
 //! parallel, findings counted). Each child reports its own peak RSS (VmHWM), so the memory
 //! figure is the pipeline's and not the generator's.
 
+mod common;
+
+use common::peak_rss_mb;
+
 use std::io::BufWriter;
 
 // The same allocator as the `bcetl` binary, so the figures are the binary's.
@@ -158,17 +162,6 @@ fn generate(path: &Path, rows: usize) {
         out.write_record(&record).unwrap();
     }
     out.flush().unwrap();
-}
-
-/// Peak resident memory of this process, in MB.
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
 /// Runs in a child process: one measurement, printed as "rows seconds peak_mb".

@@ -254,37 +254,17 @@ impl App {
     }
 
     fn list_contacts(&self, user: &UserRow, format: Format, req: &ApiRequest) -> Result<Reply> {
+        let (page, per_page) = match paging(req, format) {
+            Ok(paging) => paging,
+            Err(reply) => return Ok(reply),
+        };
         let mut query = ContactQuery {
-            page: 1,
-            per_page: DEFAULT_RESULTS,
+            page,
+            per_page,
             ..ContactQuery::default()
         };
         for (key, value) in &req.query {
             match key.as_str() {
-                "page" => match value.trim().parse::<usize>() {
-                    Ok(p) if p >= 1 => query.page = p,
-                    _ => {
-                        return Ok(error(
-                            StatusCode::BAD_REQUEST,
-                            format,
-                            "status",
-                            &format!("page must be a number from 1, not {value:?}"),
-                        ))
-                    }
-                },
-                "results" => match value.trim().parse::<usize>() {
-                    Ok(r) if (1..=MAX_RESULTS).contains(&r) => query.per_page = r,
-                    _ => {
-                        return Ok(error(
-                            StatusCode::BAD_REQUEST,
-                            format,
-                            "status",
-                            &format!(
-                                "results must be a number from 1 to {MAX_RESULTS}, not {value:?}"
-                            ),
-                        ))
-                    }
-                },
                 "q" if !value.trim().is_empty() => query.search = Some(value.trim().to_lowercase()),
                 key => {
                     if let Some((column, op)) = time_filter(key) {
@@ -409,13 +389,8 @@ impl App {
         if visible_contact(&store, user, id)?.is_none() {
             return Ok(not_found(format, "contact"));
         }
-        if user.role != Role::Admin {
-            return Ok(error(
-                StatusCode::FORBIDDEN,
-                format,
-                "result",
-                "You cannot delete this contact",
-            ));
+        if let Some(refused) = deletion_refused(user, format, "contact") {
+            return Ok(refused);
         }
         store
             .conn()
@@ -439,16 +414,10 @@ impl App {
         contact: i64,
         req: &ApiRequest,
     ) -> Result<Reply> {
-        let page = req
-            .param("page")
-            .and_then(|p| p.parse::<usize>().ok())
-            .unwrap_or(1)
-            .max(1);
-        let per_page = req
-            .param("results")
-            .and_then(|p| p.parse::<usize>().ok())
-            .unwrap_or(DEFAULT_RESULTS)
-            .clamp(1, MAX_RESULTS);
+        let (page, per_page) = match paging(req, format) {
+            Ok(paging) => paging,
+            Err(reply) => return Ok(reply),
+        };
         let store = self.store.lock().expect("store lock");
         if visible_contact(&store, user, contact)?.is_none() {
             return Ok(not_found(format, "contact"));
@@ -573,13 +542,8 @@ impl App {
         {
             return Ok(not_found(format, "activity"));
         }
-        if user.role != Role::Admin {
-            return Ok(error(
-                StatusCode::FORBIDDEN,
-                format,
-                "result",
-                "You cannot delete this activity",
-            ));
+        if let Some(refused) = deletion_refused(user, format, "activity") {
+            return Ok(refused);
         }
         store
             .conn()
@@ -603,16 +567,10 @@ impl App {
                 &format!("event must be task_new, meeting_new or note_new, not {event:?}"),
             ));
         }
-        let page = req
-            .param("page")
-            .and_then(|p| p.parse::<usize>().ok())
-            .unwrap_or(1)
-            .max(1);
-        let per_page = req
-            .param("results")
-            .and_then(|p| p.parse::<usize>().ok())
-            .unwrap_or(DEFAULT_RESULTS)
-            .clamp(1, MAX_RESULTS);
+        let (page, per_page) = match paging(req, format) {
+            Ok(paging) => paging,
+            Err(reply) => return Ok(reply),
+        };
         let store = self.store.lock().expect("store lock");
         let conn = store.conn();
         let total: i64 = conn.query_row(
@@ -701,13 +659,8 @@ impl App {
         if task(&store, user, id)?.is_none() {
             return Ok(not_found(format, "task"));
         }
-        if user.role != Role::Admin {
-            return Ok(error(
-                StatusCode::FORBIDDEN,
-                format,
-                "result",
-                "You cannot delete this task",
-            ));
+        if let Some(refused) = deletion_refused(user, format, "task") {
+            return Ok(refused);
         }
         store
             .conn()
@@ -720,6 +673,45 @@ impl App {
             None,
         ))
     }
+}
+
+/// `page` (from 1) and `results` (1 to MAX_RESULTS, default 100) of a listing, or the
+/// error to answer.
+fn paging(req: &ApiRequest, format: Format) -> Result<(usize, usize), Reply> {
+    let bad = |message: String| error(StatusCode::BAD_REQUEST, format, "status", &message);
+    let page = match req.param("page").map(|p| p.trim().parse::<usize>()) {
+        None => 1,
+        Some(Ok(p)) if p >= 1 => p,
+        Some(_) => {
+            return Err(bad(format!(
+                "page must be a number from 1, not {:?}",
+                req.param("page").unwrap_or_default()
+            )))
+        }
+    };
+    let per_page = match req.param("results").map(|r| r.trim().parse::<usize>()) {
+        None => DEFAULT_RESULTS,
+        Some(Ok(r)) if (1..=MAX_RESULTS).contains(&r) => r,
+        Some(_) => {
+            let given = req.param("results").unwrap_or_default();
+            return Err(bad(format!(
+                "results must be a number from 1 to {MAX_RESULTS}, not {given:?}"
+            )));
+        }
+    };
+    Ok((page, per_page))
+}
+
+/// Only an admin may delete; the documented refusal otherwise.
+fn deletion_refused(user: &UserRow, format: Format, what: &str) -> Option<Reply> {
+    (user.role != Role::Admin).then(|| {
+        error(
+            StatusCode::FORBIDDEN,
+            format,
+            "result",
+            &format!("You cannot delete this {what}"),
+        )
+    })
 }
 
 fn method_not_allowed(format: Format) -> Reply {
