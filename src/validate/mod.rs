@@ -12,7 +12,6 @@ mod pipeline;
 pub mod report;
 
 use std::collections::hash_map::RandomState;
-use std::collections::HashMap;
 use std::hash::BuildHasher;
 
 use crate::finding::{Finding, Severity};
@@ -72,7 +71,8 @@ pub fn check_record(mapping: &Mapping, mapped: &mut MappedRow) {
 /// itself, so a million rows cost tens of megabytes rather than hundreds.
 #[derive(Default)]
 pub struct DuplicateEmails {
-    first_row: HashMap<u64, u32>,
+    /// Keyed by the emails' hashes already, so the map must not hash them again.
+    first_row: nohash_hasher::IntMap<u64, u32>,
     hasher: RandomState,
 }
 
