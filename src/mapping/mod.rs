@@ -505,6 +505,7 @@ fn fill_slots<R, T>(
     }
 }
 
+/// The values of a list cell, each trimmed, blanks dropped.
 fn split_list(rule: &ListRule, cells: &Row) -> Vec<String> {
     let Some(text) = rule.value.read_text(cells) else {
         return Vec::new();
@@ -513,7 +514,7 @@ fn split_list(rule: &ListRule, cells: &Row) -> Vec<String> {
         None => vec![text.into_owned()],
         Some(split) => text
             .split(split.as_str())
-            .map(str::trim)
+            .map(value::trim)
             .filter(|s| !s.is_empty())
             .map(str::to_string)
             .collect(),

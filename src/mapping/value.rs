@@ -129,7 +129,7 @@ impl ValueRule {
         let text: Cow<'c, str> = match &self.source {
             Source::Column(i) => {
                 let cell = cells.cell(*i);
-                Cow::Borrowed(if self.trim { cell.trim() } else { cell })
+                Cow::Borrowed(if self.trim { trim(cell) } else { cell })
             }
             Source::Constant(value) => Cow::Owned(value.clone()),
             Source::Template(parts) => Cow::Owned(fill_template(parts, cells, self.trim)),
@@ -146,7 +146,7 @@ impl ValueRule {
         } else {
             text
         };
-        let key = if trimmed { &text[..] } else { text.trim() };
+        let key = if trimmed { &text[..] } else { trim(&text) };
         let text = match self
             .map
             .iter()
@@ -177,7 +177,7 @@ impl ValueRule {
         Ok(Some(match &self.convert {
             Convert::Text => ScalarValue::Text(text.into_owned()),
             Convert::Date(formats) => match parse_date(&text, formats) {
-                Some(day) => ScalarValue::Text(day.to_string()),
+                Some(day) => ScalarValue::Text(iso_date(day)),
                 None => {
                     let tried = if formats.written.is_empty() {
                         "YYYY-MM-DD".to_string()
@@ -211,7 +211,7 @@ impl ValueRule {
                 let email = if text.bytes().any(|b| b.is_ascii_uppercase()) || !text.is_ascii() {
                     text.trim().to_lowercase()
                 } else {
-                    text.trim().to_string()
+                    trim(&text).to_string()
                 };
                 if let Err(why) = check_email(&email) {
                     return Err(issue(
@@ -221,6 +221,7 @@ impl ValueRule {
                 }
                 ScalarValue::Text(email)
             }
+            Convert::Phone(PhoneLayout::Keep) => ScalarValue::Text(text.into_owned()),
             Convert::Phone(layout) => ScalarValue::Text(format_phone(&text, *layout)),
         }))
     }
@@ -374,7 +375,7 @@ impl DateFormats {
 /// A calendar date from text: the given formats, then ISO (with or without a time, whose
 /// zone is ignored so the day never moves), then an Excel serial number.
 pub fn parse_date(text: &str, formats: &DateFormats) -> Option<NaiveDate> {
-    let text = text.trim();
+    let text = trim(text);
     for items in &formats.compiled {
         let mut parsed = Parsed::new();
         if chrono::format::parse(&mut parsed, text, items.iter()).is_ok() {
@@ -440,7 +441,7 @@ fn same_word(a: &str, b: &str) -> bool {
 }
 
 fn parse_bool(text: &str, labels: &[String; 2]) -> Option<bool> {
-    let t = text.trim();
+    let t = trim(text);
     if same_word(t, &labels[0]) || TRUE_WORDS.iter().any(|w| same_word(t, w)) {
         Some(true)
     } else if same_word(t, &labels[1]) || FALSE_WORDS.iter().any(|w| same_word(t, w)) {
@@ -468,7 +469,7 @@ const CODE_SYNONYMS: &[(&str, &str)] = &[
 ];
 
 fn match_code(text: &str, codes: &'static [&'static str]) -> Option<&'static str> {
-    let t = text.trim();
+    let t = trim(text);
     if let Some(code) = codes.iter().find(|c| c.eq_ignore_ascii_case(t)) {
         return Some(code);
     }
@@ -478,12 +479,53 @@ fn match_code(text: &str, codes: &'static [&'static str]) -> Option<&'static str
     codes.iter().find(|c| *c == synonym).copied()
 }
 
+/// `..` anywhere; a byte scan, which costs less than a substring search's setup on short text.
+fn has_double_dot(text: &str) -> bool {
+    text.as_bytes().windows(2).any(|w| w == b"..")
+}
+
+/// `str::trim`, skipping its character-by-character scan when the ends are plain ASCII
+/// non-space (the common case, and this runs on every cell).
+pub fn trim(text: &str) -> &str {
+    let bytes = text.as_bytes();
+    match (bytes.first(), bytes.last()) {
+        (Some(&first), Some(&last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => text,
+        _ => text.trim(),
+    }
+}
+
+/// A date as `YYYY-MM-DD`, written directly: this runs for every date cell, and the
+/// formatting machinery costs several times more.
+fn iso_date(day: NaiveDate) -> String {
+    use chrono::Datelike;
+    let (y, m, d) = (day.year(), day.month(), day.day());
+    if !(0..=9999).contains(&y) {
+        return day.to_string();
+    }
+    let digits = [y / 1000, y / 100 % 10, y / 10 % 10, y % 10];
+    let mut out = String::with_capacity(10);
+    out.extend(digits.iter().map(|&n| char::from(b'0' + n as u8)));
+    for (sep, n) in [('-', m), ('-', d)] {
+        out.push(sep);
+        out.push(char::from(b'0' + (n / 10) as u8));
+        out.push(char::from(b'0' + (n % 10) as u8));
+    }
+    out
+}
+
 /// Why an address is not an email address, if it is not.
 pub fn check_email(email: &str) -> Result<(), &'static str> {
     if email.len() > 254 {
         return Err("longer than 254 characters");
     }
-    if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    let spaced = if email.is_ascii() {
+        email
+            .bytes()
+            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+    } else {
+        email.chars().any(|c| c.is_whitespace() || c.is_control())
+    };
+    if spaced {
         return Err("it contains white space");
     }
     let Some((local, domain)) = email.rsplit_once('@') else {
@@ -502,11 +544,11 @@ pub fn check_email(email: &str) -> Result<(), &'static str> {
     if !domain.contains('.')
         || domain.starts_with('.')
         || domain.ends_with('.')
-        || domain.contains("..")
+        || has_double_dot(domain)
     {
         return Err("the domain after the @ is not a domain name");
     }
-    if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
+    if local.starts_with('.') || local.ends_with('.') || has_double_dot(local) {
         return Err("misplaced dots before the @");
     }
     Ok(())
@@ -515,31 +557,44 @@ pub fn check_email(email: &str) -> Result<(), &'static str> {
 /// A phone number in the requested layout; numbers that do not fit it are kept as written.
 pub fn format_phone(text: &str, layout: PhoneLayout) -> String {
     let text = text.trim();
-    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    let digits = || text.bytes().filter(u8::is_ascii_digit);
     match layout {
         PhoneLayout::Keep => text.to_string(),
         PhoneLayout::Digits => {
+            let mut out = String::with_capacity(text.len());
             if text.starts_with('+') {
-                format!("+{digits}")
-            } else {
-                digits
+                out.push('+');
             }
+            out.extend(digits().map(char::from));
+            out
         }
         PhoneLayout::Us => {
-            let national = match digits.len() {
-                11 if digits.starts_with('1') => &digits[1..],
-                10 => &digits[..],
+            // Ten digits, or eleven with the country code 1, and no letters ("ext").
+            let mut national = [0u8; 11];
+            let mut count = 0;
+            for d in digits() {
+                if count == national.len() {
+                    return text.to_string();
+                }
+                national[count] = d;
+                count += 1;
+            }
+            let national = match count {
+                11 if national[0] == b'1' => &national[1..11],
+                10 => &national[..10],
                 _ => return text.to_string(),
             };
-            if text.chars().any(|c| c.is_ascii_alphabetic()) {
+            if text.bytes().any(|b| b.is_ascii_alphabetic()) {
                 return text.to_string();
             }
-            format!(
-                "({}) {}-{}",
-                &national[..3],
-                &national[3..6],
-                &national[6..]
-            )
+            let mut out = String::with_capacity(14);
+            out.push('(');
+            out.extend(national[..3].iter().map(|&b| char::from(b)));
+            out.push_str(") ");
+            out.extend(national[3..6].iter().map(|&b| char::from(b)));
+            out.push('-');
+            out.extend(national[6..].iter().map(|&b| char::from(b)));
+            out
         }
     }
 }
@@ -673,6 +728,35 @@ mod tests {
             format_phone("+44 20 7946 0958", PhoneLayout::Digits),
             "+442079460958"
         );
+    }
+
+    #[test]
+    fn fast_trim_and_dates_match_the_standard_ones() {
+        for text in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\u{a0}x",
+            "x\u{2003}",
+            "é",
+            " é ",
+            "ab\tc",
+        ] {
+            assert_eq!(trim(text), text.trim(), "{text:?}");
+        }
+        for (y, m, d) in [
+            (1934, 12, 30),
+            (5, 1, 2),
+            (2024, 2, 29),
+            (9999, 12, 31),
+            (10000, 1, 1),
+        ] {
+            let day = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            assert_eq!(iso_date(day), day.to_string());
+        }
+        assert!(has_double_dot("a..b") && !has_double_dot("a.b.c"));
     }
 
     #[test]
