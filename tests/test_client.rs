@@ -524,3 +524,23 @@ fn a_429_storm_with_many_threads_backs_off_together_and_finishes() {
     assert!(limited <= threads, "after the first 429 no request went beyond the limit (only those already in flight): {stats}");
     assert_eq!(stats["by_status"]["200"], 160);
 }
+
+#[test]
+fn whoami_against_an_in_process_sandbox() {
+    let data = tempfile::tempdir().unwrap();
+    let xdg = data.path().to_str().unwrap();
+    let (code, out, err) = bcetl(
+        &["whoami", "--sandbox"],
+        &[("XDG_DATA_HOME", xdg), ("XDG_CONFIG_HOME", xdg)],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("robert.hammond@live.com.ar (Robert Hammond), user 1 at http://127.0.0.1:"),
+        "{out}"
+    );
+    assert!(out.contains("the sandbox's admin token"), "{out}");
+    assert!(
+        data.path().join("bcetl/sandbox.sqlite").exists(),
+        "the default sandbox database, in the data directory"
+    );
+}
