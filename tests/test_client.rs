@@ -544,3 +544,34 @@ fn whoami_against_an_in_process_sandbox() {
         "the default sandbox database, in the data directory"
     );
 }
+
+#[test]
+fn a_timeout_is_a_lost_answer_that_may_have_been_applied() {
+    let sb = sandbox_with(|c| c.faults.latency = Duration::from_millis(400));
+    let c = client_with(
+        &sb,
+        TokenSource::Environment(Secret::new(sb.admin())),
+        |c| {
+            c.timeout = Duration::from_millis(100);
+            c.retry.max_attempts = 2;
+        },
+    );
+    let e = c.users().unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ApiError::Network {
+                sent: Sent::Maybe,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(
+        e.to_string()
+            .starts_with("GET /api/users.json: no response"),
+        "{e}"
+    );
+    let e = c.create_contact(&john("slow@example.com")).unwrap_err();
+    assert!(e.may_have_been_applied(), "{e}");
+}

@@ -1007,3 +1007,67 @@ fn the_guides_examples_work_with_curl() {
         "{deleted}"
     );
 }
+
+#[test]
+fn serve_prints_its_url_and_tokens_and_stops_on_ctrl_c() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("serve.sqlite");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_bcetl"))
+        .args([
+            "sandbox",
+            "serve",
+            "--port",
+            "0",
+            "--db",
+            db.to_str().unwrap(),
+            "--seed",
+            "5",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let banner: Vec<String> = lines.by_ref().take(8).map(|l| l.unwrap()).collect();
+    let text = banner.join("\n");
+    let url = text
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .expect("the URL")
+        .to_string();
+    assert!(text.contains("seeded 5 contacts"), "{text}");
+    let token = banner
+        .iter()
+        .find(|l| l.contains("robert.hammond"))
+        .unwrap()
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .to_string();
+    let users: Value = reqwest::blocking::Client::new()
+        .get(format!("{url}/api/users.json"))
+        .bearer_auth(&token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(users["totalcount"], 3);
+    // Ctrl-C.
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "{exit:?}");
+    assert_eq!(
+        rest.last().map(String::as_str),
+        Some("sandbox stopped"),
+        "{rest:?}"
+    );
+    assert!(
+        reqwest::blocking::get(format!("{url}/api/users.json")).is_err(),
+        "no longer listening"
+    );
+}
