@@ -539,6 +539,8 @@ impl Compiler<'_> {
                 }
             }
         }
+        // In field order, so that filling a record appends instead of inserting.
+        rules.scalars.sort_by_key(|(field, _)| *field);
         rules
     }
 
