@@ -24,7 +24,6 @@ const RECOVERY_INTERVAL: Duration = Duration::from_secs(10);
 pub struct Throttle<C: Clock = DefaultClock> {
     clock: C,
     configured: f64,
-    burst: NonZeroU32,
     state: Mutex<State<C>>,
 }
 
@@ -78,7 +77,6 @@ impl<C: Clock + Clone> Throttle<C> {
         Throttle {
             clock,
             configured: rate,
-            burst,
             state: Mutex::new(state),
         }
     }
@@ -127,10 +125,6 @@ impl<C: Clock + Clone> Throttle<C> {
     /// The current rate, in requests per second.
     pub fn rate(&self) -> f64 {
         self.state.lock().expect("throttle lock").rate
-    }
-
-    pub fn burst(&self) -> u32 {
-        self.burst.get()
     }
 }
 

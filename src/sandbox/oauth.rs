@@ -182,11 +182,10 @@ pub fn token(app: &App, req: &ApiRequest) -> Result<Reply> {
         let registered: Option<(String, i64)> = conn
             .query_row("SELECT secret, user_id FROM clients WHERE client_id = ?1", params![client], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        let Some((expected, owner)) = registered.filter(|(s, _)| *s == secret) else {
+        let Some((_, owner)) = registered.filter(|(s, _)| *s == secret) else {
             return Ok(oauth_error(StatusCode::BAD_REQUEST, "invalid_client", "The client credentials are invalid"));
         };
         let now = clock::unix_now();
-        let _ = expected;
         Ok(match field("grant_type").as_deref() {
             Some("authorization_code") => {
                 let code = field("code").unwrap_or_default();

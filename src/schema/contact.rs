@@ -45,18 +45,6 @@ pub struct ContactInput {
     pub contact_type: Option<NamedRef>,
 }
 
-impl ContactInput {
-    /// True when the mapping put nothing at all into this record.
-    pub fn is_empty(&self) -> bool {
-        *self == ContactInput::default()
-    }
-
-    /// Text of a scalar field, if set.
-    pub fn text(&self, field: ScalarField) -> Option<String> {
-        self.scalars.get(field).map(ScalarValue::to_cell)
-    }
-}
-
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EmailInput {
     pub email: String,
