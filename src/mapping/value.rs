@@ -208,8 +208,10 @@ impl ValueRule {
                 }
             },
             Convert::Email => {
-                let email = if text.bytes().any(|b| b.is_ascii_uppercase()) || !text.is_ascii() {
+                let email = if !text.is_ascii() {
                     text.trim().to_lowercase()
+                } else if text.bytes().any(|b| b.is_ascii_uppercase()) {
+                    trim(&text).to_ascii_lowercase()
                 } else {
                     trim(&text).to_string()
                 };
@@ -442,9 +444,17 @@ fn same_word(a: &str, b: &str) -> bool {
 
 fn parse_bool(text: &str, labels: &[String; 2]) -> Option<bool> {
     let t = trim(text);
-    if same_word(t, &labels[0]) || TRUE_WORDS.iter().any(|w| same_word(t, w)) {
+    // The word lists are checked with one ASCII test for the cell, not one per word.
+    let word = |words: &[&str]| {
+        if t.is_ascii() {
+            words.iter().any(|w| w.eq_ignore_ascii_case(t))
+        } else {
+            words.iter().any(|w| same_word(t, w))
+        }
+    };
+    if same_word(t, &labels[0]) || word(TRUE_WORDS) {
         Some(true)
-    } else if same_word(t, &labels[1]) || FALSE_WORDS.iter().any(|w| same_word(t, w)) {
+    } else if same_word(t, &labels[1]) || word(FALSE_WORDS) {
         Some(false)
     } else {
         None
@@ -518,25 +528,28 @@ pub fn check_email(email: &str) -> Result<(), &'static str> {
     if email.len() > 254 {
         return Err("longer than 254 characters");
     }
-    let spaced = if email.is_ascii() {
-        email
-            .bytes()
-            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
-    } else {
-        email.chars().any(|c| c.is_whitespace() || c.is_control())
-    };
-    if spaced {
+    // One pass over the bytes finds the @ signs and any space or control character.
+    let (mut ats, mut at) = (0, 0);
+    for (i, &b) in email.as_bytes().iter().enumerate() {
+        if b == b'@' {
+            ats += 1;
+            at = i;
+        } else if b.is_ascii_whitespace() || b.is_ascii_control() {
+            return Err("it contains white space");
+        }
+    }
+    if !email.is_ascii() && email.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err("it contains white space");
     }
-    let Some((local, domain)) = email.rsplit_once('@') else {
+    if ats == 0 {
         return Err("no @");
-    };
-    if local.is_empty() || local.contains('@') {
-        return Err(if local.is_empty() {
-            "nothing before the @"
-        } else {
-            "more than one @"
-        });
+    }
+    let (local, domain) = (&email[..at], &email[at + 1..]);
+    if local.is_empty() {
+        return Err("nothing before the @");
+    }
+    if ats > 1 {
+        return Err("more than one @");
     }
     if local.len() > 64 {
         return Err("the part before the @ is longer than 64 characters");
