@@ -1,7 +1,7 @@
 //! The dry run: every row read, mapped and checked, in parallel, reported in order.
 
 use std::collections::BTreeMap;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 
 use anyhow::Result;
 use rayon::prelude::*;
@@ -12,8 +12,11 @@ use crate::mapping::{MappedRow, Mapping};
 use crate::read::{Row, Table};
 
 /// Rows handed to the parallel mapper at a time: large enough to amortize scheduling, small
-/// enough that memory stays flat (two chunks in flight, a few MB).
-const CHUNK_ROWS: usize = 1024;
+/// enough that memory stays flat (a few chunks in flight, a few MB).
+const CHUNK_ROWS: usize = 512;
+
+/// Chunks being mapped at once, or mapped and waiting for their turn to be finished.
+const CHUNKS_IN_FLIGHT: usize = 2;
 
 /// Counts for the terminal summary and the report's summary sheet.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -120,9 +123,10 @@ type MappedChunk = (Vec<Row>, Vec<(MappedRow, Vec<u64>)>);
 /// Reads every row of `table`, maps and checks it, and hands each row with its result to
 /// `sink` in row order. `progress` is told how many rows are done.
 ///
-/// Three stages run at once, joined by bounded channels (two chunks in flight each, so
-/// memory stays flat): a reader thread parses rows; a mapper thread maps each chunk on the
-/// rayon pool; this thread checks duplicates, counts and calls `sink`, in row order.
+/// Three stages run at once, with bounded hand-overs so memory stays flat: a reader thread
+/// parses rows into chunks; a mapper thread hands each chunk to the rayon pool without
+/// waiting for it (two chunks map at once, so the pool never idles at a chunk's end); this
+/// thread puts the chunks back in order and checks duplicates, counts and calls `sink`.
 pub fn run(
     table: Table,
     mapping: &Mapping,
@@ -132,10 +136,15 @@ pub fn run(
     let mut summary = Summary::default();
     let mut duplicates = DuplicateEmails::default();
     let hasher = duplicates.hasher();
+    // Pool jobs must own what they use.
+    let shared = Arc::new(mapping.clone());
     let mut rows = table.rows;
     std::thread::scope(|scope| -> Result<()> {
         let (to_mapper, from_reader) = mpsc::sync_channel::<Result<Vec<Row>>>(2);
-        let (to_finisher, from_mapper) = mpsc::sync_channel::<Result<MappedChunk>>(2);
+        let (to_finisher, from_mapper) = mpsc::channel::<(usize, Result<MappedChunk>)>();
+        // A slot per chunk being mapped or waiting its turn: the finisher frees one per chunk
+        // it finishes, which bounds memory while two chunks map at once.
+        let (take_slot, free_slot) = mpsc::sync_channel::<()>(CHUNKS_IN_FLIGHT);
         scope.spawn(move || {
             let mut chunk = Vec::with_capacity(CHUNK_ROWS);
             for row in rows.by_ref() {
@@ -157,40 +166,119 @@ pub fn run(
                 let _ = to_mapper.send(Ok(chunk));
             }
         });
-        let hasher = &hasher;
         scope.spawn(move || {
-            for chunk in from_reader {
-                let mapped = chunk.map(|rows| {
-                    let mapped = rows
-                        .par_iter()
-                        .map(|row| {
-                            let mut m = mapping.apply(row);
-                            check_record(mapping, &mut m);
-                            let hashes = DuplicateEmails::hashes(hasher, &m);
-                            (m, hashes)
-                        })
-                        .collect();
-                    (rows, mapped)
-                });
-                if to_finisher.send(mapped).is_err() {
-                    return;
+            for (seq, chunk) in from_reader.into_iter().enumerate() {
+                if take_slot.send(()).is_err() {
+                    return; // the run ended early
                 }
+                let (mapping, hasher, to_finisher) =
+                    (shared.clone(), hasher.clone(), to_finisher.clone());
+                // Spawned, not awaited: the next chunk starts mapping while this one ends,
+                // so the pool's threads do not idle at chunk boundaries.
+                rayon::spawn(move || {
+                    let mapped = chunk.map(|rows| {
+                        let mapped = rows
+                            .par_iter()
+                            .map(|row| {
+                                let mut m = mapping.apply(row);
+                                check_record(&mapping, &mut m);
+                                let hashes = DuplicateEmails::hashes(&hasher, &m);
+                                (m, hashes)
+                            })
+                            .collect();
+                        (rows, mapped)
+                    });
+                    let _ = to_finisher.send((seq, mapped));
+                });
             }
         });
-        // Returning early drops the receiver, which stops the mapper and then the reader.
-        for chunk in from_mapper {
-            let (rows, mut mapped) = chunk?;
-            for (row, (m, hashes)) in rows.iter().zip(mapped.iter_mut()) {
-                duplicates.check(mapping, m, hashes);
-                summary.add(m);
-                sink(row, m)?;
+        // Chunks arrive in any order; they are finished in row order.
+        let mut waiting = std::collections::BTreeMap::new();
+        let mut next = 0;
+        // Returning early drops the receivers, which stops the mapper and then the reader.
+        for (seq, chunk) in from_mapper {
+            waiting.insert(seq, chunk);
+            while let Some(chunk) = waiting.remove(&next) {
+                next += 1;
+                let (rows, mut mapped) = chunk?;
+                for (row, (m, hashes)) in rows.iter().zip(mapped.iter_mut()) {
+                    duplicates.check(mapping, m, hashes);
+                    summary.add(m);
+                    sink(row, m)?;
+                }
+                progress(summary.rows);
+                // Freed on the pool, where most of it was allocated: freeing on the thread
+                // that allocated is the allocator's fast path, and keeps this stage short.
+                rayon::spawn(move || drop((rows, mapped)));
+                let _ = free_slot.recv();
             }
-            progress(summary.rows);
-            // Freed on the pool, where most of it was allocated: freeing on the thread that
-            // allocated is the allocator's fast path, and keeps this ordered stage short.
-            rayon::spawn(move || drop((rows, mapped)));
         }
         Ok(())
     })?;
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mapping::{parse_file, Mapping};
+
+    fn table_and_mapping(rows: usize) -> (tempfile::TempDir, Table, Mapping) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.csv");
+        let mut text = String::from("First,Last,Email\n");
+        for i in 0..rows {
+            text.push_str(&format!("F{i},L{i},p{i}@example.com\n"));
+        }
+        std::fs::write(&path, text).unwrap();
+        let table = crate::read::open(&path, &Default::default()).unwrap();
+        let file = parse_file("[fields]\nfirst_name = \"First\"\nlast_name = \"Last\"\n[[emails]]\ncolumn = \"Email\"\n").unwrap();
+        let mapping = Mapping::compile(&file, Some(&table.headers)).unwrap();
+        (dir, table, mapping)
+    }
+
+    #[test]
+    fn rows_reach_the_sink_in_order_across_many_chunks() {
+        let (_dir, table, mapping) = table_and_mapping(CHUNK_ROWS * 7 + 3);
+        let mut seen = Vec::new();
+        let summary = run(
+            table,
+            &mapping,
+            |row, m| {
+                assert_eq!(row.number, m.row);
+                seen.push(row.number);
+                Ok(())
+            },
+            |_| {},
+        )
+        .unwrap();
+        assert_eq!(summary.rows, CHUNK_ROWS * 7 + 3);
+        assert_eq!(summary.valid, summary.rows);
+        assert!(seen.windows(2).all(|w| w[1] == w[0] + 1), "row order kept");
+        assert_eq!(seen[0], 2);
+    }
+
+    #[test]
+    fn a_failing_sink_ends_the_run_with_its_error() {
+        let (_dir, table, mapping) = table_and_mapping(CHUNK_ROWS * 20);
+        let mut calls = 0;
+        let result = run(
+            table,
+            &mapping,
+            |_, _| {
+                calls += 1;
+                if calls == CHUNK_ROWS * 3 + 5 {
+                    anyhow::bail!("disk full");
+                }
+                Ok(())
+            },
+            |_| {},
+        );
+        assert_eq!(result.unwrap_err().to_string(), "disk full");
+        assert_eq!(
+            calls,
+            CHUNK_ROWS * 3 + 5,
+            "nothing reaches the sink after its error"
+        );
+    }
 }
