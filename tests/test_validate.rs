@@ -226,3 +226,42 @@ fn read_flags_override_the_mapping() {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("delimiter '|'"), "{}", run.stdout);
 }
+
+#[test]
+fn xlsx_report_notes_the_first_2000_bad_cells_and_highlights_the_rest() {
+    use calamine::{open_workbook, Reader, Xlsx};
+    let wd = Workdir::new();
+    wd.write("m.toml", MAPPING);
+    let mut text = String::from("First,Last,Email,DOB\n");
+    for i in 0..2100 {
+        text.push_str(&format!("F{i},L{i},bad{i}@nowhere,\n"));
+    }
+    wd.write("in.csv", text);
+    let run = wd.bcetl(&["validate", "in.csv", "-m", "m.toml", "--report", "r.xlsx"]);
+    assert_eq!(run.code, 1);
+    let zip = std::fs::File::open(wd.path("r.xlsx")).unwrap();
+    let mut archive = zip::ZipArchive::new(zip).unwrap();
+    let mut comments = String::new();
+    std::io::Read::read_to_string(
+        &mut archive.by_name("xl/comments1.xml").unwrap(),
+        &mut comments,
+    )
+    .unwrap();
+    assert_eq!(comments.matches("<comment ").count(), 2000);
+    let mut book: Xlsx<_> = open_workbook(wd.path("r.xlsx")).unwrap();
+    let rows = book.worksheet_range("Rows").unwrap();
+    assert!(
+        rows.get_value((2100, 4))
+            .unwrap()
+            .to_string()
+            .contains("Email: "),
+        "the last row still lists its problem"
+    );
+    let summary = book.worksheet_range("Summary").unwrap();
+    let said: Vec<String> = summary.rows().map(|r| r[0].to_string()).collect();
+    assert!(
+        said.iter()
+            .any(|s| s.contains("first 2000 bad cells; 100 more")),
+        "{said:?}"
+    );
+}
