@@ -37,7 +37,8 @@ Examples:
   bcetl validate contacts.csv -m contacts.toml --report findings.csv --emit bodies.jsonl
 
 The XLSX report is a copy of the input sheet with each bad cell filled red (error) or yellow
-(warning) and a note saying why, a Problems column, and a Summary sheet.
+(warning), a note saying why on the first 2,000 of them, a Problems column saying why on
+every row, and a Summary sheet. A .csv or .json report lists every finding.
 
 Exit status: 0 every row is valid (warnings allowed); 1 some rows are invalid; 2 the file or
 the mapping could not be used.")]
