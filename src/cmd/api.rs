@@ -65,18 +65,25 @@ pub fn token_source(args: &ApiArgs, base_url: &str, credentials: &Path) -> Resul
 }
 
 pub fn connect(args: &ApiArgs) -> Result<Connection> {
-    if args.sandbox {
-        let sandbox = Sandbox::start(SandboxConfig::new(crate::sandbox::default_db()?))?;
-        let mut config = ClientConfig::new(
-            sandbox.url.clone(),
-            TokenSource::Environment(Secret::new(sandbox.admin_token())),
-        );
+    anyhow::ensure!(
+        args.rate > 0.0,
+        "--rate {}: give a positive number of requests per second",
+        args.rate
+    );
+    let configured = |base_url: String, token: TokenSource| {
+        let mut config = ClientConfig::new(base_url, token);
         config.rate = args.rate;
         config.burst = args.burst;
-        let mut client = Client::new(config)?;
+        config
+    };
+    if args.sandbox {
+        let db = crate::sandbox::default_db()?;
+        let sandbox = Sandbox::start(SandboxConfig::new(db.clone()))?;
+        let token = TokenSource::Environment(Secret::new(sandbox.admin_token()));
+        let mut client = Client::new(configured(sandbox.url.clone(), token))?;
         client.source = format!(
             "the sandbox's admin token (sandbox database {})",
-            crate::sandbox::default_db()?.display()
+            db.display()
         );
         return Ok(Connection {
             client,
@@ -88,16 +95,8 @@ pub fn connect(args: &ApiArgs) -> Result<Connection> {
         .clone()
         .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
     let source = token_source(args, &base_url, &auth::credentials_path()?)?;
-    let mut config = ClientConfig::new(base_url, source);
-    config.rate = args.rate;
-    config.burst = args.burst;
-    anyhow::ensure!(
-        args.rate > 0.0,
-        "--rate {}: give a positive number of requests per second",
-        args.rate
-    );
     Ok(Connection {
-        client: Client::new(config)?,
+        client: Client::new(configured(base_url, source))?,
         _sandbox: None,
     })
 }
