@@ -13,6 +13,18 @@ date_of_birth = { column = "DOB", date = "%m/%d/%Y" }
 column = "Email"
 "#;
 
+/// The part of an XLSX file that holds its cell notes.
+fn notes_xml(path: &std::path::Path) -> String {
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut comments = String::new();
+    std::io::Read::read_to_string(
+        &mut archive.by_name("xl/comments1.xml").unwrap(),
+        &mut comments,
+    )
+    .unwrap();
+    comments
+}
+
 #[test]
 fn clean_file_exits_0_and_emits_one_body_per_row() {
     let wd = Workdir::new();
@@ -137,14 +149,7 @@ fn xlsx_report_copies_the_sheet_and_notes_each_bad_cell() {
         "invalid rows"
     );
     // The notes sit in the comments part, one per bad cell.
-    let zip = std::fs::File::open(wd.path("r.xlsx")).unwrap();
-    let mut archive = zip::ZipArchive::new(zip).unwrap();
-    let mut comments = String::new();
-    std::io::Read::read_to_string(
-        &mut archive.by_name("xl/comments1.xml").unwrap(),
-        &mut comments,
-    )
-    .unwrap();
+    let comments = notes_xml(&wd.path("r.xlsx"));
     assert!(
         comments.contains(r#"ref="C2""#) && comments.contains("not an email address"),
         "{comments}"
@@ -239,14 +244,7 @@ fn xlsx_report_notes_the_first_2000_bad_cells_and_highlights_the_rest() {
     wd.write("in.csv", text);
     let run = wd.bcetl(&["validate", "in.csv", "-m", "m.toml", "--report", "r.xlsx"]);
     assert_eq!(run.code, 1);
-    let zip = std::fs::File::open(wd.path("r.xlsx")).unwrap();
-    let mut archive = zip::ZipArchive::new(zip).unwrap();
-    let mut comments = String::new();
-    std::io::Read::read_to_string(
-        &mut archive.by_name("xl/comments1.xml").unwrap(),
-        &mut comments,
-    )
-    .unwrap();
+    let comments = notes_xml(&wd.path("r.xlsx"));
     assert_eq!(comments.matches("<comment ").count(), 2000);
     let mut book: Xlsx<_> = open_workbook(wd.path("r.xlsx")).unwrap();
     let rows = book.worksheet_range("Rows").unwrap();
