@@ -199,18 +199,14 @@ impl RowNumbers {
         }
         drop(log);
         let number = self.lines_before + 1 - self.quoted_breaks;
-        self.quoted_breaks += record
-            .iter()
-            .map(|f| f.iter().filter(|&&b| b == b'\n').count())
-            .sum::<usize>();
+        // The record's bytes are its cells back to back, so one SIMD count covers them all.
+        self.quoted_breaks += memchr::memchr_iter(b'\n', record.as_slice()).count();
         number
     }
 }
 
 fn is_blank(record: &csv::ByteRecord) -> bool {
-    record
-        .iter()
-        .all(|field| field.iter().all(u8::is_ascii_whitespace))
+    record.as_slice().iter().all(u8::is_ascii_whitespace)
 }
 
 /// Line breaks in one cell past which a quote was almost surely left open: the parser then
