@@ -209,7 +209,7 @@ impl ValueRule {
             },
             Convert::Email => {
                 let email = if !text.is_ascii() {
-                    text.trim().to_lowercase()
+                    to_lowercase(text.trim())
                 } else if text.bytes().any(|b| b.is_ascii_uppercase()) {
                     trim(&text).to_ascii_lowercase()
                 } else {
@@ -322,6 +322,9 @@ fn set_cell(cells: &mut [String], index: usize, value: &str) {
 /// Capitalizes words typed in one case ("ROBERT", "robert" → "Robert") and leaves words that
 /// already mix cases alone, so "McRae" and "DeShawn" survive.
 fn title_case(text: &str) -> String {
+    if text.is_ascii() {
+        return title_case_ascii(text);
+    }
     let mut out = String::with_capacity(text.len());
     for word in text.split_inclusive(|c: char| c.is_whitespace() || c == '-' || c == '\'') {
         let letters = word.chars().filter(|c| c.is_alphabetic());
@@ -335,6 +338,43 @@ fn title_case(text: &str) -> String {
         if let Some(first) = chars.next() {
             out.extend(first.to_uppercase());
             out.extend(chars.flat_map(char::to_lowercase));
+        }
+    }
+    out
+}
+
+/// [`title_case`] for ASCII text, byte by byte: names are mostly ASCII, and the general
+/// version's per-character case tables cost several times more.
+fn title_case_ascii(text: &str) -> String {
+    // `char::is_whitespace` on ASCII: tab, line feed, vertical tab, form feed, return, space.
+    let breaks = |b: &u8| matches!(b, b'\t'..=b'\r' | b' ' | b'-' | b'\'');
+    let mut out = Vec::with_capacity(text.len());
+    for word in text.as_bytes().split_inclusive(breaks) {
+        let mixed =
+            word.iter().any(u8::is_ascii_uppercase) && word.iter().any(u8::is_ascii_lowercase);
+        if mixed {
+            out.extend_from_slice(word);
+        } else if let Some((first, rest)) = word.split_first() {
+            out.push(first.to_ascii_uppercase());
+            out.extend(rest.iter().map(u8::to_ascii_lowercase));
+        }
+    }
+    String::from_utf8(out).expect("ASCII in, ASCII out")
+}
+
+/// `str::to_lowercase`, converting ASCII bytes directly and looking up the case tables only
+/// for the other characters (most of an email address is ASCII even when a name is not).
+fn to_lowercase(text: &str) -> String {
+    if text.contains('Σ') {
+        // Its lowercase depends on where it stands in a word; leave that to the library.
+        return text.to_lowercase();
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.extend(c.to_lowercase());
         }
     }
     out
@@ -489,11 +529,6 @@ fn match_code(text: &str, codes: &'static [&'static str]) -> Option<&'static str
     codes.iter().find(|c| *c == synonym).copied()
 }
 
-/// `..` anywhere; a byte scan, which costs less than a substring search's setup on short text.
-fn has_double_dot(text: &str) -> bool {
-    text.as_bytes().windows(2).any(|w| w == b"..")
-}
-
 /// `str::trim`, skipping its character-by-character scan when the ends are plain ASCII
 /// non-space (the common case, and this runs on every cell).
 pub fn trim(text: &str) -> &str {
@@ -524,44 +559,65 @@ fn iso_date(day: NaiveDate) -> String {
 }
 
 /// Why an address is not an email address, if it is not.
+///
+/// One pass over the bytes notes everything the checks below need (this runs on every email
+/// cell); the checks then go in the order a person would fix things.
 pub fn check_email(email: &str) -> Result<(), &'static str> {
     if email.len() > 254 {
         return Err("longer than 254 characters");
     }
-    // One pass over the bytes finds the @ signs and any space or control character.
+    let bytes = email.as_bytes();
     let (mut ats, mut at) = (0, 0);
-    for (i, &b) in email.as_bytes().iter().enumerate() {
-        if b == b'@' {
-            ats += 1;
-            at = i;
-        } else if b.is_ascii_whitespace() || b.is_ascii_control() {
-            return Err("it contains white space");
+    let mut last_dot = None;
+    // Where the first ".." ends and where the last one starts, to tell which side of the @
+    // holds one.
+    let (mut first_double_dot_end, mut last_double_dot_start) = (None, None);
+    let mut non_ascii = false;
+    let mut previous = 0u8;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'@' => {
+                ats += 1;
+                at = i;
+            }
+            b'.' => {
+                if previous == b'.' {
+                    first_double_dot_end.get_or_insert(i);
+                    last_double_dot_start = Some(i - 1);
+                }
+                last_dot = Some(i);
+            }
+            // ASCII white space and control characters.
+            0..=0x20 | 0x7f => return Err("it contains white space"),
+            0x80.. => non_ascii = true,
+            _ => {}
         }
+        previous = b;
     }
-    if !email.is_ascii() && email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if non_ascii && email.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err("it contains white space");
     }
     if ats == 0 {
         return Err("no @");
     }
-    let (local, domain) = (&email[..at], &email[at + 1..]);
-    if local.is_empty() {
+    if at == 0 {
         return Err("nothing before the @");
     }
     if ats > 1 {
         return Err("more than one @");
     }
-    if local.len() > 64 {
+    if at > 64 {
         return Err("the part before the @ is longer than 64 characters");
     }
-    if !domain.contains('.')
-        || domain.starts_with('.')
-        || domain.ends_with('.')
-        || has_double_dot(domain)
+    let domain_has_dot = last_dot.is_some_and(|d| d > at);
+    if !domain_has_dot
+        || bytes.get(at + 1) == Some(&b'.')
+        || bytes.last() == Some(&b'.')
+        || last_double_dot_start.is_some_and(|d| d > at)
     {
         return Err("the domain after the @ is not a domain name");
     }
-    if local.starts_with('.') || local.ends_with('.') || has_double_dot(local) {
+    if bytes[0] == b'.' || bytes[at - 1] == b'.' || first_double_dot_end.is_some_and(|d| d < at) {
         return Err("misplaced dots before the @");
     }
     Ok(())
@@ -569,8 +625,7 @@ pub fn check_email(email: &str) -> Result<(), &'static str> {
 
 /// A phone number in the requested layout; numbers that do not fit it are kept as written.
 pub fn format_phone(text: &str, layout: PhoneLayout) -> String {
-    let text = text.trim();
-    let digits = || text.bytes().filter(u8::is_ascii_digit);
+    let text = trim(text);
     match layout {
         PhoneLayout::Keep => text.to_string(),
         PhoneLayout::Digits => {
@@ -578,38 +633,36 @@ pub fn format_phone(text: &str, layout: PhoneLayout) -> String {
             if text.starts_with('+') {
                 out.push('+');
             }
-            out.extend(digits().map(char::from));
+            out.extend(text.chars().filter(char::is_ascii_digit));
             out
         }
-        PhoneLayout::Us => {
-            // Ten digits, or eleven with the country code 1, and no letters ("ext").
-            let mut national = [0u8; 11];
-            let mut count = 0;
-            for d in digits() {
-                if count == national.len() {
-                    return text.to_string();
-                }
-                national[count] = d;
-                count += 1;
-            }
-            let national = match count {
-                11 if national[0] == b'1' => &national[1..11],
-                10 => &national[..10],
-                _ => return text.to_string(),
-            };
-            if text.bytes().any(|b| b.is_ascii_alphabetic()) {
-                return text.to_string();
-            }
-            let mut out = String::with_capacity(14);
-            out.push('(');
-            out.extend(national[..3].iter().map(|&b| char::from(b)));
-            out.push_str(") ");
-            out.extend(national[3..6].iter().map(|&b| char::from(b)));
-            out.push('-');
-            out.extend(national[6..].iter().map(|&b| char::from(b)));
-            out
+        PhoneLayout::Us => us_phone(text).unwrap_or_else(|| text.to_string()),
+    }
+}
+
+/// `(404) 657-4938` from ten digits, or eleven with the country code 1, and no letters
+/// ("ext"); `None` when the number is not such a number.
+fn us_phone(text: &str) -> Option<String> {
+    let mut digits = [0u8; 11];
+    let mut count = 0;
+    for &b in text.as_bytes() {
+        if b.is_ascii_digit() {
+            *digits.get_mut(count)? = b;
+            count += 1;
+        } else if b.is_ascii_alphabetic() {
+            return None;
         }
     }
+    let national = match count {
+        11 if digits[0] == b'1' => &digits[1..11],
+        10 => &digits[..10],
+        _ => return None,
+    };
+    let mut out = *b"(000) 000-0000";
+    out[1..4].copy_from_slice(&national[..3]);
+    out[6..9].copy_from_slice(&national[3..6]);
+    out[10..].copy_from_slice(&national[6..]);
+    Some(String::from_utf8(out.to_vec()).expect("ASCII digits"))
 }
 
 #[cfg(test)]
@@ -769,7 +822,79 @@ mod tests {
             let day = NaiveDate::from_ymd_opt(y, m, d).unwrap();
             assert_eq!(iso_date(day), day.to_string());
         }
-        assert!(has_double_dot("a..b") && !has_double_dot("a.b.c"));
+    }
+
+    /// The plain versions the fast paths must agree with.
+    mod reference {
+        pub fn check_email(email: &str) -> Result<(), &'static str> {
+            if email.len() > 254 {
+                return Err("longer than 254 characters");
+            }
+            if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err("it contains white space");
+            }
+            let ats = email.matches('@').count();
+            if ats == 0 {
+                return Err("no @");
+            }
+            let (local, domain) = email.rsplit_once('@').unwrap();
+            if local.is_empty() {
+                return Err("nothing before the @");
+            }
+            if ats > 1 {
+                return Err("more than one @");
+            }
+            if local.len() > 64 {
+                return Err("the part before the @ is longer than 64 characters");
+            }
+            if !domain.contains('.')
+                || domain.starts_with('.')
+                || domain.ends_with('.')
+                || domain.contains("..")
+            {
+                return Err("the domain after the @ is not a domain name");
+            }
+            if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
+                return Err("misplaced dots before the @");
+            }
+            Ok(())
+        }
+
+        pub fn title_case(text: &str) -> String {
+            let mut out = String::new();
+            for word in text.split_inclusive(|c: char| c.is_whitespace() || c == '-' || c == '\'') {
+                let letters = word.chars().filter(|c| c.is_alphabetic());
+                let mixed = letters.clone().any(char::is_uppercase)
+                    && letters.clone().any(char::is_lowercase);
+                if mixed {
+                    out.push_str(word);
+                } else {
+                    let mut chars = word.chars();
+                    if let Some(first) = chars.next() {
+                        out.extend(first.to_uppercase());
+                        out.extend(chars.flat_map(char::to_lowercase));
+                    }
+                }
+            }
+            out
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_email_check_agrees_with_the_plain_one(
+            email in "[a.@ A-Z\\x00\\x7f\u{a0}é]{0,12}|[a-z.]{0,70}@[a-z.]{0,8}"
+        ) {
+            proptest::prop_assert_eq!(check_email(&email), reference::check_email(&email));
+        }
+
+        #[test]
+        fn fast_case_changes_agree_with_the_library(text in "[aZ \\t\\x0b'\\-.éÉΣß1]{0,12}") {
+            proptest::prop_assert_eq!(title_case(&text), reference::title_case(&text));
+            let ascii: String = text.chars().filter(char::is_ascii).collect();
+            proptest::prop_assert_eq!(title_case(&ascii), reference::title_case(&ascii));
+            proptest::prop_assert_eq!(to_lowercase(&text), text.to_lowercase());
+        }
     }
 
     #[test]
