@@ -14,6 +14,7 @@ pub mod config;
 mod infer;
 mod value;
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -180,7 +181,7 @@ impl Mapping {
             if let Some(phone) = ctx.text(&rule.value) {
                 contact.phones.push(PhoneInput {
                     phone,
-                    phone_type: rule.phone_type.map(str::to_string),
+                    phone_type: rule.phone_type.map(Cow::Borrowed),
                     is_office: rule.is_office,
                 });
             }
@@ -205,7 +206,7 @@ impl Mapping {
         for rule in &self.im_services {
             if let Some(name) = ctx.text(&rule.value) {
                 contact.im_services.push(ImServiceInput {
-                    im_services_type: rule.service.to_string(),
+                    im_services_type: Cow::Borrowed(rule.service),
                     name,
                 });
             }
@@ -213,7 +214,7 @@ impl Mapping {
         for rule in &self.social_media {
             if let Some(name) = ctx.text(&rule.value) {
                 contact.social_media.push(SocialMediaInput {
-                    social_media_type: rule.service.to_string(),
+                    social_media_type: Cow::Borrowed(rule.service),
                     name,
                 });
             }

@@ -1,5 +1,7 @@
 //! Contacts in the two shapes the API uses: input (create/update) and response.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -61,8 +63,10 @@ pub struct EmailInput {
 pub struct PhoneInput {
     pub phone: String,
     /// W work, H home, M mobile, O other, F fax, P pager.
+    /// Borrowed when a mapping fills it: the codes are constants, and this saves an
+    /// allocation per phone on the hot path.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub phone_type: Option<String>,
+    pub phone_type: Option<Cow<'static, str>>,
     #[serde(
         default,
         deserialize_with = "lenient::flag",
@@ -139,14 +143,14 @@ impl AddressInput {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImServiceInput {
     /// AIM, AOL, Gtalk, Skype or Yahoo. Input names it `im_services_type`.
-    pub im_services_type: String,
+    pub im_services_type: Cow<'static, str>,
     pub name: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SocialMediaInput {
     /// Facebook, LinkedIn, Twitter, YouTube, flickr or vimeo.
-    pub social_media_type: String,
+    pub social_media_type: Cow<'static, str>,
     pub name: String,
 }
 
@@ -391,7 +395,7 @@ impl Contact {
         let phone = |is_office: bool| {
             move |p: &Phone| PhoneInput {
                 phone: p.phone.clone(),
-                phone_type: p.phone_type.clone(),
+                phone_type: p.phone_type.clone().map(Cow::Owned),
                 is_office,
             }
         };
@@ -435,7 +439,7 @@ impl Contact {
                     im_services_type: im
                         .im_service_type
                         .as_ref()
-                        .map(|t| t.name.clone())
+                        .map(|t| Cow::Owned(t.name.clone()))
                         .unwrap_or_default(),
                     name: im.name.clone(),
                 })
@@ -445,13 +449,14 @@ impl Contact {
                 .iter()
                 .map(|sm| SocialMediaInput {
                     social_media_type: match &sm.social_media_type {
-                        Some(Value::String(s)) => s.clone(),
-                        Some(Value::Object(o)) => o
-                            .get("name")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default()
-                            .to_string(),
-                        _ => String::new(),
+                        Some(Value::String(s)) => Cow::Owned(s.clone()),
+                        Some(Value::Object(o)) => Cow::Owned(
+                            o.get("name")
+                                .and_then(Value::as_str)
+                                .unwrap_or_default()
+                                .to_string(),
+                        ),
+                        _ => Cow::Borrowed(""),
                     },
                     name: sm.name.clone(),
                 })
