@@ -82,17 +82,18 @@ impl DuplicateEmails {
         self.hasher.clone()
     }
 
-    /// The hashes of a row's emails: computed in the parallel stage, checked in row order.
-    pub fn hashes(hasher: &RandomState, mapped: &MappedRow) -> Vec<u64> {
+    /// The hashes of the rows' emails, row after row: computed in the parallel stage, and
+    /// checked in row order by [`DuplicateEmails::check`].
+    pub fn hashes(hasher: &RandomState, rows: &[MappedRow]) -> Vec<u64> {
         // Emails were lowercased when mapped.
-        mapped
-            .contact
-            .emails
-            .iter()
+        rows.iter()
+            .flat_map(|m| &m.contact.emails)
             .map(|e| hasher.hash_one(&e.email))
             .collect()
     }
 
+    /// Warns about each email of the row seen on an earlier row; `hashes` are the row's own,
+    /// one per email.
     pub fn check(&mut self, mapping: &Mapping, mapped: &mut MappedRow, hashes: &[u64]) {
         let mut found = Vec::new();
         for (email, &hash) in mapped.contact.emails.iter().zip(hashes) {

@@ -117,8 +117,9 @@ impl Summary {
     }
 }
 
-/// Rows and what they mapped to, with each row's email hashes.
-type MappedChunk = (Vec<Row>, Vec<(MappedRow, Vec<u64>)>);
+/// Rows, what they mapped to, and the hashes of their emails, row after row (one vector
+/// per chunk rather than one per row).
+type MappedChunk = (Vec<Row>, Vec<MappedRow>, Vec<u64>);
 
 /// Reads every row of `table`, maps and checks it, and hands each row with its result to
 /// `sink` in row order. `progress` is told how many rows are done.
@@ -177,16 +178,16 @@ pub fn run(
                 // so the pool's threads do not idle at chunk boundaries.
                 rayon::spawn(move || {
                     let mapped = chunk.map(|rows| {
-                        let mapped = rows
+                        let mapped: Vec<MappedRow> = rows
                             .par_iter()
                             .map(|row| {
                                 let mut m = mapping.apply(row);
                                 check_record(&mapping, &mut m);
-                                let hashes = DuplicateEmails::hashes(&hasher, &m);
-                                (m, hashes)
+                                m
                             })
                             .collect();
-                        (rows, mapped)
+                        let hashes = DuplicateEmails::hashes(&hasher, &mapped);
+                        (rows, mapped, hashes)
                     });
                     let _ = to_finisher.send((seq, mapped));
                 });
@@ -200,9 +201,12 @@ pub fn run(
             waiting.insert(seq, chunk);
             while let Some(chunk) = waiting.remove(&next) {
                 next += 1;
-                let (rows, mut mapped) = chunk?;
-                for (row, (m, hashes)) in rows.iter().zip(mapped.iter_mut()) {
-                    duplicates.check(mapping, m, hashes);
+                let (rows, mut mapped, hashes) = chunk?;
+                let mut hashes = hashes.as_slice();
+                for (row, m) in rows.iter().zip(mapped.iter_mut()) {
+                    let (own, rest) = hashes.split_at(m.contact.emails.len());
+                    hashes = rest;
+                    duplicates.check(mapping, m, own);
                     summary.add(m);
                     sink(row, m)?;
                 }
@@ -256,6 +260,53 @@ mod tests {
         assert_eq!(summary.valid, summary.rows);
         assert!(seen.windows(2).all(|w| w[1] == w[0] + 1), "row order kept");
         assert_eq!(seen[0], 2);
+    }
+
+    #[test]
+    fn duplicate_emails_are_found_across_chunks_whatever_each_row_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.csv");
+        let mut text = String::from("First,Last,Email,Work\n");
+        let rows = CHUNK_ROWS * 3;
+        for i in 0..rows {
+            // Rows hold no email, one, or two, so each row's hashes start at a different
+            // place in its chunk; every 100th row repeats row 2's work address.
+            let (email, work) = match i % 3 {
+                0 => (String::new(), String::new()),
+                1 => (format!("p{i}@example.com"), String::new()),
+                _ => (format!("p{i}@example.com"), format!("w{i}@example.com")),
+            };
+            let work = if i % 100 == 99 {
+                "w2@example.com".to_string()
+            } else {
+                work
+            };
+            text.push_str(&format!("F{i},L{i},{email},{work}\n"));
+        }
+        std::fs::write(&path, text).unwrap();
+        let table = crate::read::open(&path, &Default::default()).unwrap();
+        let file = parse_file(
+            "[fields]\nfirst_name = \"First\"\nlast_name = \"Last\"\n[[emails]]\ncolumn = \"Email\"\n[[emails]]\ncolumn = \"Work\"\nis_office = true\n",
+        )
+        .unwrap();
+        let mapping = Mapping::compile(&file, Some(&table.headers)).unwrap();
+        let mut warned = Vec::new();
+        run(
+            table,
+            &mapping,
+            |_, m| {
+                for f in m.findings.iter().filter(|f| f.rule == "duplicate_email") {
+                    assert_eq!(f.value, "w2@example.com");
+                    warned.push(m.row);
+                }
+                Ok(())
+            },
+            |_| {},
+        )
+        .unwrap();
+        // Data row i is spreadsheet row i + 2.
+        let expected: Vec<usize> = (0..rows).filter(|i| i % 100 == 99).map(|i| i + 2).collect();
+        assert_eq!(warned, expected);
     }
 
     #[test]
