@@ -220,24 +220,17 @@ impl Mapping {
             }
         }
         if let Some(rule) = &self.tags {
-            contact.tags = split_list(rule, cells)
-                .into_iter()
-                .map(|name| NamedRef { name })
-                .collect();
+            contact.tags = split_list(rule, cells, |name| NamedRef { name });
         }
         if let Some(rule) = &self.interests {
-            contact.interests = split_list(rule, cells)
-                .into_iter()
-                .map(|name| NamedRef { name })
-                .collect();
+            contact.interests = split_list(rule, cells, |name| NamedRef { name });
         }
         for rule in &self.categories {
-            for value in split_list(&rule.list, cells) {
-                contact.categories.push(CategoryInput {
-                    name: rule.name.clone(),
-                    value,
-                });
-            }
+            let values = split_list(&rule.list, cells, |value| CategoryInput {
+                name: rule.name.clone(),
+                value,
+            });
+            contact.categories.extend(values);
         }
         for (name, rule) in &self.custom_fields {
             if let Some(value) = ctx.text(rule) {
@@ -506,19 +499,23 @@ fn fill_slots<R, T>(
     }
 }
 
-/// The values of a list cell, each trimmed, blanks dropped.
-fn split_list(rule: &ListRule, cells: &Row) -> Vec<String> {
+/// The values of a list cell, each trimmed, blanks dropped, made into what the list holds.
+fn split_list<T>(rule: &ListRule, cells: &Row, make: impl Fn(String) -> T) -> Vec<T> {
     let Some(text) = rule.value.read_text(cells) else {
         return Vec::new();
     };
-    match &rule.split {
-        None => vec![text.into_owned()],
-        Some(split) => text
-            .split(split.as_str())
+    let values = |parts: &mut dyn Iterator<Item = &str>| -> Vec<T> {
+        parts
             .map(value::trim)
             .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect(),
+            .map(|s| make(s.to_string()))
+            .collect()
+    };
+    match rule.split.as_deref() {
+        None => vec![make(text.into_owned())],
+        // A one-byte delimiter (";", ",", "|") is found with memchr, not a substring search.
+        Some(split) if split.len() == 1 => values(&mut text.split(char::from(split.as_bytes()[0]))),
+        Some(split) => values(&mut text.split(split)),
     }
 }
 

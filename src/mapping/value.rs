@@ -164,15 +164,22 @@ impl ValueRule {
     }
 
     /// The value for the API, or `Ok(None)` when blank.
-    pub fn read<C: Cells + ?Sized>(&self, cells: &C) -> Result<Option<ScalarValue>, ValueIssue> {
+    ///
+    /// The issue is boxed so that the common, successful result stays small to move.
+    pub fn read<C: Cells + ?Sized>(
+        &self,
+        cells: &C,
+    ) -> Result<Option<ScalarValue>, Box<ValueIssue>> {
         let Some(text) = self.read_text(cells) else {
             return Ok(None);
         };
-        let issue = |rule: &'static str, message: String| ValueIssue {
-            column: self.primary_column(),
-            value: text.to_string(),
-            rule,
-            message,
+        let issue = |rule: &'static str, message: String| {
+            Box::new(ValueIssue {
+                column: self.primary_column(),
+                value: text.to_string(),
+                rule,
+                message,
+            })
         };
         Ok(Some(match &self.convert {
             Convert::Text => ScalarValue::Text(text.into_owned()),
@@ -343,23 +350,25 @@ fn title_case(text: &str) -> String {
     out
 }
 
-/// [`title_case`] for ASCII text, byte by byte: names are mostly ASCII, and the general
-/// version's per-character case tables cost several times more.
+/// [`title_case`] for ASCII text, changed in place word by word: names are mostly ASCII, and
+/// the general version's per-character case tables cost several times more.
 fn title_case_ascii(text: &str) -> String {
     // `char::is_whitespace` on ASCII: tab, line feed, vertical tab, form feed, return, space.
     let breaks = |b: &u8| matches!(b, b'\t'..=b'\r' | b' ' | b'-' | b'\'');
-    let mut out = Vec::with_capacity(text.len());
+    let mut out = text.to_string();
+    let mut start = 0;
     for word in text.as_bytes().split_inclusive(breaks) {
-        let mixed =
-            word.iter().any(u8::is_ascii_uppercase) && word.iter().any(u8::is_ascii_lowercase);
-        if mixed {
-            out.extend_from_slice(word);
-        } else if let Some((first, rest)) = word.split_first() {
-            out.push(first.to_ascii_uppercase());
-            out.extend(rest.iter().map(u8::to_ascii_lowercase));
+        let end = start + word.len();
+        let upper = word.iter().any(u8::is_ascii_uppercase);
+        if !(upper && word.iter().any(u8::is_ascii_lowercase)) {
+            out[start..start + 1].make_ascii_uppercase();
+            if upper {
+                out[start + 1..end].make_ascii_lowercase();
+            }
         }
+        start = end;
     }
-    String::from_utf8(out).expect("ASCII in, ASCII out")
+    out
 }
 
 /// `str::to_lowercase`, converting ASCII bytes directly and looking up the case tables only
@@ -558,6 +567,22 @@ fn iso_date(day: NaiveDate) -> String {
     out
 }
 
+const PLAIN: u8 = 0;
+
+/// Which bytes [`check_email`] must look at: `@`, `.`, white space and control characters,
+/// and the bytes of characters that are not ASCII.
+const EMAIL_BYTE: [u8; 256] = {
+    let mut table = [PLAIN; 256];
+    let mut b = 0;
+    while b < 256 {
+        if b <= 0x20 || b == 0x7f || b >= 0x80 || b == b'@' as usize || b == b'.' as usize {
+            table[b] = 1;
+        }
+        b += 1;
+    }
+    table
+};
+
 /// Why an address is not an email address, if it is not.
 ///
 /// One pass over the bytes notes everything the checks below need (this runs on every email
@@ -573,26 +598,27 @@ pub fn check_email(email: &str) -> Result<(), &'static str> {
     // holds one.
     let (mut first_double_dot_end, mut last_double_dot_start) = (None, None);
     let mut non_ascii = false;
-    let mut previous = 0u8;
     for (i, &b) in bytes.iter().enumerate() {
+        // Letters, digits and most punctuation need nothing: one table look-up skips them.
+        if EMAIL_BYTE[usize::from(b)] == PLAIN {
+            continue;
+        }
         match b {
             b'@' => {
                 ats += 1;
                 at = i;
             }
             b'.' => {
-                if previous == b'.' {
+                if i > 0 && bytes[i - 1] == b'.' {
                     first_double_dot_end.get_or_insert(i);
                     last_double_dot_start = Some(i - 1);
                 }
                 last_dot = Some(i);
             }
-            // ASCII white space and control characters.
-            0..=0x20 | 0x7f => return Err("it contains white space"),
             0x80.. => non_ascii = true,
-            _ => {}
+            // ASCII white space and control characters.
+            _ => return Err("it contains white space"),
         }
-        previous = b;
     }
     if non_ascii && email.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err("it contains white space");

@@ -103,13 +103,20 @@ impl Scalars {
 
     /// Sets a field, or clears it with `None`.
     pub fn set(&mut self, field: ScalarField, value: Option<ScalarValue>) {
-        match (self.values.binary_search_by(|(f, _)| f.cmp(&field)), value) {
-            (Ok(at), Some(value)) => self.values[at].1 = value,
-            (Ok(at), None) => {
+        let Some(value) = value else {
+            if let Ok(at) = self.values.binary_search_by(|(f, _)| f.cmp(&field)) {
                 self.values.remove(at);
             }
-            (Err(at), Some(value)) => self.values.insert(at, (field, value)),
-            (Err(_), None) => {}
+            return;
+        };
+        // A mapping sets fields in documentation order, so most values go at the end.
+        if self.values.last().is_none_or(|(last, _)| *last < field) {
+            self.values.push((field, value));
+            return;
+        }
+        match self.values.binary_search_by(|(f, _)| f.cmp(&field)) {
+            Ok(at) => self.values[at].1 = value,
+            Err(at) => self.values.insert(at, (field, value)),
         }
     }
 
