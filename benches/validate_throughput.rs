@@ -1,13 +1,15 @@
 //! Validation throughput and memory, beside a bare `csv` parse of the same file.
 //!
 //! Run: `cargo bench --bench validate_throughput` (optionally with row counts:
-//! `cargo bench --bench validate_throughput -- 100000 1000000`).
+//! `cargo bench --bench validate_throughput -- 100000 1000000`, and the rounds per size in
+//! `BCETL_BENCH_ROUNDS`, 5 by default).
 //!
 //! For each size it writes a realistic 25-column CSV (a few percent of bad cells, quoted
-//! commas, accents), then measures in a fresh child process each: (1) a bare parse with the
-//! csv crate, the floor any reader pays; (2) the full dry run (read, map, validate, in
-//! parallel, findings counted). Each child reports its own peak RSS (VmHWM), so the memory
-//! figure is the pipeline's and not the generator's.
+//! commas, accents), then measures, each in a fresh child process and in turn, round after
+//! round: (1) a bare parse with the csv crate, the floor any reader pays; (2) the bcetl reader
+//! alone; (3) the full dry run (read, map, validate, in parallel, findings counted). Each
+//! child reports its own peak RSS (VmHWM), so the memory figure is the pipeline's and not the
+//! generator's.
 
 mod common;
 
@@ -233,6 +235,20 @@ fn measure(kind: &str, path: &Path, mapping: &Path) -> (usize, f64, f64) {
     )
 }
 
+/// Rounds per size: the machine's speed drifts by a fifth from minute to minute, so each
+/// figure is the median of several rounds, and the ratio is taken within each round.
+fn rounds() -> usize {
+    std::env::var("BCETL_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(5)
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -250,25 +266,38 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let mapping = dir.path().join("bench.toml");
     std::fs::write(&mapping, MAPPING).unwrap();
-    println!("threads: {}", rayon::current_num_threads());
-    println!("| rows | file MB | bare csv parse rows/s | bcetl reader rows/s | validate rows/s | validate / parse | validate peak RSS MB |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    let rounds = rounds();
+    println!(
+        "threads: {}; medians of {rounds} rounds (csv, reader, validate in turn)",
+        rayon::current_num_threads()
+    );
+    println!("| rows | file MB | bare csv parse rows/s | bcetl reader rows/s | validate rows/s | validate rows/s, slowest..fastest round | validate / parse | validate peak RSS MB, highest |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
     for rows in sizes {
         let path = dir.path().join(format!("bench-{rows}.csv"));
         generate(&path, rows);
         let mb = std::fs::metadata(&path).unwrap().len() as f64 / 1e6;
-        let (n_csv, t_csv, _) = measure("csv", &path, &mapping);
-        let (n_read, t_read, _) = measure("read", &path, &mapping);
-        assert_eq!(n_read, rows);
-        let (n_val, t_val, rss_val) = measure("validate", &path, &mapping);
-        assert_eq!(n_csv, rows);
-        assert_eq!(n_val, rows);
+        let (mut csv, mut read, mut validate, mut ratios, mut rss) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), 0f64);
+        for _ in 0..rounds {
+            let (n_csv, t_csv, _) = measure("csv", &path, &mapping);
+            let (n_read, t_read, _) = measure("read", &path, &mapping);
+            let (n_val, t_val, rss_val) = measure("validate", &path, &mapping);
+            assert_eq!((n_csv, n_read, n_val), (rows, rows, rows));
+            csv.push(rows as f64 / t_csv);
+            read.push(rows as f64 / t_read);
+            validate.push(rows as f64 / t_val);
+            ratios.push(t_csv / t_val);
+            rss = rss.max(rss_val);
+        }
+        let slowest = validate.iter().copied().fold(f64::INFINITY, f64::min);
+        let fastest = validate.iter().copied().fold(0f64, f64::max);
         println!(
-            "| {rows} | {mb:.0} | {:.0} | {:.0} | {:.0} | {:.2} | {rss_val:.0} |",
-            rows as f64 / t_csv,
-            rows as f64 / t_read,
-            rows as f64 / t_val,
-            t_csv / t_val
+            "| {rows} | {mb:.0} | {:.0} | {:.0} | {:.0} | {slowest:.0}..{fastest:.0} | {:.2} | {rss:.0} |",
+            median(csv),
+            median(read),
+            median(validate),
+            median(ratios),
         );
     }
 }
