@@ -11,6 +11,7 @@
 
 mod compile;
 pub mod config;
+mod date;
 mod infer;
 mod value;
 
