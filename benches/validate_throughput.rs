@@ -2,7 +2,7 @@
 //!
 //! Run: `cargo bench --bench validate_throughput` (optionally with row counts:
 //! `cargo bench --bench validate_throughput -- 100000 1000000`, and the rounds per size in
-//! `BCETL_BENCH_ROUNDS`, 5 by default).
+//! `BCETL_BENCH_ROUNDS`; by default 15 at 100,000 rows, 5 from 300,000).
 //!
 //! For each size it writes a realistic 25-column CSV (a few percent of bad cells, quoted
 //! commas, accents), then measures, each in a fresh child process and in turn, round after
@@ -236,12 +236,13 @@ fn measure(kind: &str, path: &Path, mapping: &Path) -> (usize, f64, f64) {
 }
 
 /// Rounds per size: the machine's speed drifts by a fifth from minute to minute, so each
-/// figure is the median of several rounds, and the ratio is taken within each round.
-fn rounds() -> usize {
+/// figure is the median of several rounds, and the ratio is taken within each round. Short
+/// runs drift more, so smaller sizes get more rounds (15 at 100,000 rows, 5 from 300,000).
+fn rounds(rows: usize) -> usize {
     std::env::var("BCETL_BENCH_ROUNDS")
         .ok()
         .and_then(|r| r.parse().ok())
-        .unwrap_or(5)
+        .unwrap_or((1_500_000 / rows.max(1)).clamp(5, 15))
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -266,19 +267,19 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let mapping = dir.path().join("bench.toml");
     std::fs::write(&mapping, MAPPING).unwrap();
-    let rounds = rounds();
     println!(
-        "threads: {}; medians of {rounds} rounds (csv, reader, validate in turn)",
+        "threads: {}; medians of several rounds (csv, reader, validate in turn)",
         rayon::current_num_threads()
     );
-    println!("| rows | file MB | bare csv parse rows/s | bcetl reader rows/s | validate rows/s | validate rows/s, slowest..fastest round | validate / parse | validate peak RSS MB, highest |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| rows | rounds | file MB | bare csv parse rows/s | bcetl reader rows/s | validate rows/s | validate rows/s, slowest..fastest round | validate / parse | validate peak RSS MB, highest |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for rows in sizes {
         let path = dir.path().join(format!("bench-{rows}.csv"));
         generate(&path, rows);
         let mb = std::fs::metadata(&path).unwrap().len() as f64 / 1e6;
         let (mut csv, mut read, mut validate, mut ratios, mut rss) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new(), 0f64);
+        let rounds = rounds(rows);
         for _ in 0..rounds {
             let (n_csv, t_csv, _) = measure("csv", &path, &mapping);
             let (n_read, t_read, _) = measure("read", &path, &mapping);
@@ -293,7 +294,7 @@ fn main() {
         let slowest = validate.iter().copied().fold(f64::INFINITY, f64::min);
         let fastest = validate.iter().copied().fold(0f64, f64::max);
         println!(
-            "| {rows} | {mb:.0} | {:.0} | {:.0} | {:.0} | {slowest:.0}..{fastest:.0} | {:.2} | {rss:.0} |",
+            "| {rows} | {rounds} | {mb:.0} | {:.0} | {:.0} | {:.0} | {slowest:.0}..{fastest:.0} | {:.2} | {rss:.0} |",
             median(csv),
             median(read),
             median(validate),
