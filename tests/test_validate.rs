@@ -210,6 +210,64 @@ fn workbook_cells_keep_digits_zeros_and_dates() {
     assert_eq!(ada["date_of_birth"], "1985-12-10");
 }
 
+/// Excel 97-2003 and OpenDocument files, written by other programs than ours
+/// (tests/fixtures/make_legacy_workbooks.py): the sheet chosen by name, a header on row 3
+/// below a title, dates, numbers and a formula read as a user sees them.
+#[test]
+fn xls_and_ods_files_read_like_xlsx() {
+    let wd = Workdir::new();
+    wd.write(
+        "m.toml",
+        r#"
+[source]
+sheet = "Leads"
+header_row = 3
+[fields]
+first_name = "First Name"
+last_name = "Last Name"
+date_of_birth = "DOB"
+[[emails]]
+column = "Email"
+[[phones]]
+column = "Mobile"
+type = "M"
+[[addresses]]
+postal_code = "Zip"
+[custom_fields]
+Amount = "Amount"
+"#,
+    );
+    for file in ["tests/fixtures/leads.xls", "tests/fixtures/leads.ods"] {
+        let run = wd.bcetl(&[
+            "validate",
+            &repo_file(file),
+            "-m",
+            "m.toml",
+            "--emit",
+            "out.jsonl",
+        ]);
+        assert_eq!(run.code, 0, "{file}: {}{}", run.stdout, run.stderr);
+        assert!(
+            run.stdout.contains("2 rows, 2 valid"),
+            "{file}: {}",
+            run.stdout
+        );
+        let bodies: Vec<serde_json::Value> = wd
+            .read("out.jsonl")
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let ada = &bodies[0];
+        assert_eq!(ada["first_name"], "Ada", "{file}");
+        assert_eq!(ada["date_of_birth"], "1815-12-10", "{file}");
+        assert_eq!(ada["phones"][0]["phone"], "4046574938", "{file}");
+        assert_eq!(ada["addresses"][0]["postal_code"], "02134", "{file}");
+        assert_eq!(ada["custom_fields"][0]["value"], "2.5", "{file}");
+        assert_eq!(bodies[1]["date_of_birth"], "1912-06-23", "{file}");
+        assert_eq!(bodies[1]["custom_fields"][0]["value"], "4", "{file}");
+    }
+}
+
 #[test]
 fn read_flags_override_the_mapping() {
     let wd = Workdir::new();
