@@ -11,8 +11,9 @@
 mod pipeline;
 pub mod report;
 
-use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
+
+use foldhash::quality::RandomState;
 
 use crate::finding::{Finding, Severity};
 use crate::mapping::{MappedRow, Mapping};
@@ -73,6 +74,9 @@ pub fn check_record(mapping: &Mapping, mapped: &mut MappedRow) {
 pub struct DuplicateEmails {
     /// Keyed by the emails' hashes already, so the map must not hash them again.
     first_row: nohash_hasher::IntMap<u64, u32>,
+    /// foldhash, not the standard SipHash: cheaper on short strings, with the same 64 bits.
+    /// The odds that two of a million distinct addresses share a hash (and so show a false
+    /// duplicate warning) are about 1 in 37 million.
     hasher: RandomState,
 }
 
