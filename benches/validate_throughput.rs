@@ -9,7 +9,7 @@
 //! round: (1) a bare parse with the csv crate, the floor any reader pays; (2) the bcetl reader
 //! alone; (3) the full dry run (read, map, validate, in parallel, findings counted). Each
 //! child reports its own peak RSS (VmHWM), so the memory figure is the pipeline's and not the
-//! generator's.
+//! generator's. Then the same rows as an XLSX workbook: the dry run once, beside the CSV's.
 
 mod common;
 
@@ -166,6 +166,29 @@ fn generate(path: &Path, rows: usize) {
     out.flush().unwrap();
 }
 
+/// The same rows as an XLSX workbook, as rust_xlsxwriter writes one (inline strings; Excel
+/// itself would put the text in a shared-strings table): the mobile column as numbers.
+fn write_xlsx(csv_path: &Path, xlsx_path: &Path) {
+    let mut reader = csv::Reader::from_path(csv_path).unwrap();
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet_with_constant_memory();
+    for (c, name) in reader.headers().unwrap().iter().enumerate() {
+        sheet.write_string(0, c as u16, name).unwrap();
+    }
+    let mobile = HEADER.iter().position(|h| *h == "Mobile").unwrap();
+    for (r, record) in reader.records().enumerate() {
+        for (c, value) in record.unwrap().iter().enumerate() {
+            let (row, col) = (r as u32 + 1, c as u16);
+            match value.parse::<f64>() {
+                Ok(number) if c == mobile => sheet.write_number(row, col, number).unwrap(),
+                _ if value.is_empty() => sheet,
+                _ => sheet.write_string(row, col, value).unwrap(),
+            };
+        }
+    }
+    workbook.save(xlsx_path).unwrap();
+}
+
 /// Runs in a child process: one measurement, printed as "rows seconds peak_mb".
 fn child(kind: &str, path: &Path, mapping_path: &Path) {
     let started = Instant::now();
@@ -273,6 +296,7 @@ fn main() {
     );
     println!("| rows | rounds | file MB | bare csv parse rows/s | bcetl reader rows/s | validate rows/s | validate rows/s, slowest..fastest round | validate / parse | validate peak RSS MB, highest |");
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let mut workbooks = Vec::new();
     for rows in sizes {
         let path = dir.path().join(format!("bench-{rows}.csv"));
         generate(&path, rows);
@@ -299,6 +323,26 @@ fn main() {
             median(read),
             median(validate),
             median(ratios),
+        );
+        workbooks.push((rows, path));
+    }
+    // The same rows as XLSX, which streams too: one round each, after the CSV table.
+    println!();
+    println!(
+        "| rows | XLSX MB | validate rows/s | validate / CSV validate | validate peak RSS MB |"
+    );
+    println!("|---:|---:|---:|---:|---:|");
+    for (rows, csv_path) in workbooks {
+        let xlsx = csv_path.with_extension("xlsx");
+        write_xlsx(&csv_path, &xlsx);
+        let mb = std::fs::metadata(&xlsx).unwrap().len() as f64 / 1e6;
+        let (n_csv, t_csv, _) = measure("validate", &csv_path, &mapping);
+        let (n_xlsx, t_xlsx, rss_xlsx) = measure("validate", &xlsx, &mapping);
+        assert_eq!((n_csv, n_xlsx), (rows, rows));
+        println!(
+            "| {rows} | {mb:.0} | {:.0} | {:.2} | {rss_xlsx:.0} |",
+            rows as f64 / t_xlsx,
+            t_csv / t_xlsx
         );
     }
 }

@@ -12,6 +12,7 @@
 mod csv_file;
 mod sheet;
 mod sniff;
+mod xlsx;
 
 use std::path::{Path, PathBuf};
 
@@ -140,8 +141,16 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Table> {
     if !path.exists() {
         bail!("{}: no such file", path.display());
     }
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default();
     match InputKind::of(path) {
         InputKind::Csv => csv_file::open(path, options),
+        // XLSX streams; calamine reads the other workbook formats a sheet at a time.
+        InputKind::Workbook if ["xlsx", "xlsm"].iter().any(|x| ext.eq_ignore_ascii_case(x)) => {
+            xlsx::open(path, options)
+        }
         InputKind::Workbook => sheet::open(path, options),
     }
 }

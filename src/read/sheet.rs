@@ -1,4 +1,5 @@
-//! Workbook input (XLSX, XLSM, XLSB, XLS, ODS) through calamine, one sheet at a time.
+//! Workbook input (XLSB, XLS, ODS) through calamine, a whole sheet at a time; XLSX and XLSM
+//! stream instead (`xlsx.rs`), with the helpers here.
 //!
 //! Cells become the text a user sees in the sheet: dates as `YYYY-MM-DD`, whole numbers
 //! without a decimal point or an exponent (a phone number stays `4046570000`), zero-padded
@@ -7,53 +8,26 @@
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use calamine::{open_workbook_auto, Data, Reader, Sheets};
+use calamine::{open_workbook_auto, Data, Reader};
 
 use super::{
     fit_to_headers, letter_headers, name_headers, CellProblem, ReadOptions, Row, SheetRef, Table,
 };
 
-/// The zero-padding width of each styled cell, by absolute (row, column).
-type PaddedCells = std::collections::HashMap<(u32, u32), usize>;
-
 pub fn open(path: &Path, options: &ReadOptions) -> Result<Table> {
     let shown = path.display().to_string();
     let mut workbook = open_workbook_auto(path)
         .with_context(|| format!("{shown}: cannot open as a workbook (XLSX, XLS or ODS)"))?;
-    let names = workbook.sheet_names();
-    if names.is_empty() {
-        bail!("{shown}: the workbook has no sheets");
-    }
-    let name = match &options.sheet {
-        None => names[0].clone(),
-        Some(SheetRef::Index(i)) => names.get(i.wrapping_sub(1)).cloned().with_context(|| {
-            format!(
-                "{shown}: no sheet {i}: the workbook has {} ({})",
-                names.len(),
-                names.join(", ")
-            )
-        })?,
-        Some(SheetRef::Name(wanted)) => names
-            .iter()
-            .find(|n| n.eq_ignore_ascii_case(wanted.trim()))
-            .cloned()
-            .with_context(|| {
-                format!(
-                    "{shown}: no sheet named {wanted:?}; the sheets are: {}",
-                    names.join(", ")
-                )
-            })?,
-    };
+    let name = choose_sheet(&workbook.sheet_names(), options, &shown)?;
     let range = workbook
         .worksheet_range(&name)
         .with_context(|| format!("{shown}: cannot read sheet {name:?}"))?;
-    let padded = padded_cells(&mut workbook, &name);
     let Some((first_row, first_col)) = range.start() else {
         bail!("{shown}: sheet {name:?} is empty; expected a header row and data rows");
     };
-    let cell_text = move |abs_row: u32, abs_col: u32, data: &Data| -> Result<String, String> {
-        text_of(data, padded.get(&(abs_row, abs_col)).copied())
-    };
+    // Only XLSX shows calamine its number formats, so zero-padded zips keep their zeros
+    // there alone (see xlsx.rs); here a number is its digits.
+    let cell_text = |_row: u32, _col: u32, data: &Data| text_of(data, None);
 
     // Absolute sheet rows are 0-based; a user counts from 1.
     let header_row = options.header_row.unwrap_or(first_row as usize + 1);
@@ -122,44 +96,48 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Table> {
     })
 }
 
-fn trim_trailing_blanks(mut cells: Vec<String>) -> Vec<String> {
+/// The sheet the options ask for: by name (ignoring case), by 1-based position, or the first.
+pub(super) fn choose_sheet(names: &[String], options: &ReadOptions, shown: &str) -> Result<String> {
+    if names.is_empty() {
+        bail!("{shown}: the workbook has no sheets");
+    }
+    Ok(match &options.sheet {
+        None => names[0].clone(),
+        Some(SheetRef::Index(i)) => names.get(i.wrapping_sub(1)).cloned().with_context(|| {
+            format!(
+                "{shown}: no sheet {i}: the workbook has {} ({})",
+                names.len(),
+                names.join(", ")
+            )
+        })?,
+        Some(SheetRef::Name(wanted)) => names
+            .iter()
+            .find(|n| n.eq_ignore_ascii_case(wanted.trim()))
+            .cloned()
+            .with_context(|| {
+                format!(
+                    "{shown}: no sheet named {wanted:?}; the sheets are: {}",
+                    names.join(", ")
+                )
+            })?,
+    })
+}
+
+pub(super) fn trim_trailing_blanks(mut cells: Vec<String>) -> Vec<String> {
     while cells.last().is_some_and(|c| c.trim().is_empty()) {
         cells.pop();
     }
     cells
 }
 
-/// Cells whose number format pads with zeros (`00000` for a zip code), with the width.
-/// Only XLSX exposes number formats through calamine; other formats keep plain digits.
-fn padded_cells(
-    workbook: &mut Sheets<std::io::BufReader<std::fs::File>>,
-    sheet: &str,
-) -> PaddedCells {
-    let mut padded = PaddedCells::new();
-    if let Sheets::Xlsx(xlsx) = workbook {
-        if let Ok(styles) = xlsx.worksheet_style(sheet) {
-            for (row, col, style) in styles.cells() {
-                if let Some(width) = style
-                    .number_format
-                    .as_ref()
-                    .and_then(|f| zero_pad_width(&f.format_code))
-                {
-                    padded.insert((row, col), width);
-                }
-            }
-        }
-    }
-    padded
-}
-
 /// The width of a format made of zeros only (`00000`), the Excel idiom for zip codes and ids.
-fn zero_pad_width(code: &str) -> Option<usize> {
+pub(super) fn zero_pad_width(code: &str) -> Option<usize> {
     let code = code.trim_matches('"');
     (!code.is_empty() && code.len() <= 20 && code.bytes().all(|b| b == b'0')).then_some(code.len())
 }
 
 /// The text a user sees in a cell, or why the cell has none.
-fn text_of(data: &Data, pad: Option<usize>) -> Result<String, String> {
+pub(super) fn text_of(data: &Data, pad: Option<usize>) -> Result<String, String> {
     Ok(match data {
         Data::Empty => String::new(),
         Data::String(s) => s.clone(),

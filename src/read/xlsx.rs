@@ -1,0 +1,294 @@
+//! XLSX (and XLSM) sheets streamed row by row through calamine's cell reader, so a workbook
+//! of a million rows needs a few rows in memory, not the whole sheet (a 100,000-row sheet
+//! read whole took 280–320 MB). What stays whole is the workbook's shared-strings table,
+//! which calamine loads when it opens the file.
+//!
+//! The workbook lives on a reader thread, which owns it for as long as the cell reader
+//! borrows it, and hands finished rows over a bounded channel.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+use std::sync::mpsc;
+
+use anyhow::{anyhow, bail, Context, Result};
+use calamine::{open_workbook, Data, Reader, Xlsx};
+
+use super::sheet::{choose_sheet, text_of, trim_trailing_blanks, zero_pad_width};
+use super::{fit_to_headers, letter_headers, name_headers, CellProblem, ReadOptions, Row, Table};
+
+/// Rows read ahead of the consumer.
+const ROWS_AHEAD: usize = 256;
+
+pub fn open(path: &Path, options: &ReadOptions) -> Result<Table> {
+    let shown = path.display().to_string();
+    let workbook: Xlsx<BufReader<File>> = open_workbook(path)
+        .with_context(|| format!("{shown}: cannot open as a workbook (XLSX)"))?;
+    let name = choose_sheet(&workbook.sheet_names(), options, &shown)?;
+
+    let (to_columns, columns_in) = mpsc::channel();
+    let (to_rows, rows_in) = mpsc::sync_channel(ROWS_AHEAD);
+    let (thread_sheet, thread_shown) = (name.clone(), shown.clone());
+    std::thread::Builder::new()
+        .name("xlsx reader".into())
+        .spawn(move || stream(workbook, &thread_sheet, &thread_shown, to_columns, to_rows))
+        .with_context(|| format!("{shown}: cannot start a thread to read it"))?;
+    // The sheet's declared width, for naming columns when there is no header row.
+    let declared_columns: usize = columns_in
+        .recv()
+        .map_err(|_| anyhow!("{shown}: the reader stopped before the sheet {name:?}"))??;
+    let mut rows = rows_in.into_iter();
+    let mut next = move || rows.next().transpose();
+
+    let Some(first) = next_used(&mut next)? else {
+        bail!("{shown}: sheet {name:?} is empty; expected a header row and data rows");
+    };
+    let header_row = options.header_row.unwrap_or(first.number);
+    let (headers, mut pending) = if header_row == 0 {
+        let width = declared_columns.max(first.record.len());
+        (letter_headers(width), Some(first))
+    } else {
+        let mut row = first;
+        while row.number < header_row {
+            row = match next()? {
+                Some(next_row) => next_row,
+                None => bail!(
+                    "{shown}: sheet {name:?} ends at row {} before its header row {header_row}",
+                    row.number
+                ),
+            };
+        }
+        let names = if row.number == header_row {
+            trim_trailing_blanks(row.to_vec())
+        } else {
+            Vec::new()
+        };
+        if names.is_empty() {
+            bail!(
+                "{shown}: sheet {name:?}: row {header_row} is blank; expected the column names \
+                 there (--header-row says which row holds them)"
+            );
+        }
+        (name_headers(path, header_row, names)?, None)
+    };
+    // Look ahead to the first data row, so a header-only sheet is an error now.
+    if pending.is_none() {
+        pending = next_used(&mut next)?;
+    }
+    if pending.is_none() {
+        bail!("{shown}: sheet {name:?} has a header row but no data rows");
+    }
+    let width_headers = headers.clone();
+    let rows = std::iter::from_fn(move || {
+        let mut row = match pending.take() {
+            Some(row) => row,
+            None => match next_used(&mut next) {
+                Ok(Some(row)) => row,
+                Ok(None) => return None,
+                Err(e) => return Some(Err(e)),
+            },
+        };
+        fit_to_headers(&mut row, &width_headers);
+        Some(Ok(row))
+    });
+    Ok(Table {
+        path: path.to_path_buf(),
+        headers,
+        header_row,
+        description: format!("sheet {name:?}"),
+        rows: Box::new(rows),
+    })
+}
+
+/// The next row with a value or a problem; rows of blank (but perhaps formatted) cells are
+/// skipped, as a user skips them.
+fn next_used(next: &mut impl FnMut() -> Result<Option<Row>>) -> Result<Option<Row>> {
+    while let Some(row) = next()? {
+        if !row.problems.is_empty() || row.cells().any(|c| !c.trim().is_empty()) {
+            return Ok(Some(row));
+        }
+    }
+    Ok(None)
+}
+
+/// Runs on the reader thread: sends the sheet's declared width, then its rows in order, each
+/// with its cells as a user sees them. Stops when the receiver goes away.
+fn stream(
+    mut workbook: Xlsx<BufReader<File>>,
+    sheet: &str,
+    shown: &str,
+    to_columns: mpsc::Sender<Result<usize>>,
+    to_rows: mpsc::SyncSender<Result<Row>>,
+) {
+    let mut cells = match workbook.worksheet_cells_reader(sheet) {
+        Ok(cells) => cells,
+        Err(e) => {
+            let _ = to_columns.send(Err(anyhow!("{shown}: cannot read sheet {sheet:?}: {e}")));
+            return;
+        }
+    };
+    if to_columns
+        .send(Ok(cells.dimensions().end.1 as usize + 1))
+        .is_err()
+    {
+        return;
+    }
+    // The zero-padding width of each style in the workbook's palette (`00000` for a zip).
+    let padding: Vec<Option<usize>> = cells
+        .styles()
+        .iter()
+        .map(|style| {
+            style
+                .number_format
+                .as_ref()
+                .and_then(|f| zero_pad_width(&f.format_code))
+        })
+        .collect();
+    // The row being read: its number, cells and problems.
+    let mut row: Option<(usize, Vec<String>, Vec<CellProblem>)> = None;
+    loop {
+        let (cell, style) = match cells.next_cell_with_style_id() {
+            Ok(Some(cell)) => cell,
+            Ok(None) => break,
+            Err(e) => {
+                let after = row
+                    .as_ref()
+                    .map_or(String::new(), |(n, _, _)| format!(" after row {n}"));
+                let _ = to_rows.send(Err(anyhow!(
+                    "{shown}: sheet {sheet:?}: cannot read the cells{after}: {e}"
+                )));
+                return;
+            }
+        };
+        let (r, c) = cell.get_position();
+        let (number, column) = (r as usize + 1, c as usize);
+        if row.as_ref().is_some_and(|(n, _, _)| *n != number) && !send(&to_rows, row.take()) {
+            return;
+        }
+        let (_, texts, problems) = row.get_or_insert_with(|| (number, Vec::new(), Vec::new()));
+        let data = Data::from(cell.get_value().clone());
+        let pad = padding.get(style).copied().flatten();
+        let text = text_of(&data, pad).unwrap_or_else(|message| {
+            problems.push(CellProblem {
+                column: Some(column),
+                message,
+            });
+            String::new()
+        });
+        // Columns the sheet leaves out are blank.
+        if texts.len() <= column {
+            texts.resize(column + 1, String::new());
+        }
+        texts[column] = text;
+    }
+    send(&to_rows, row.take());
+}
+
+/// Sends a finished row; false when nobody is listening any more.
+fn send(
+    to_rows: &mpsc::SyncSender<Result<Row>>,
+    row: Option<(usize, Vec<String>, Vec<CellProblem>)>,
+) -> bool {
+    let Some((number, texts, problems)) = row else {
+        return true;
+    };
+    let mut row = Row::new(number, texts);
+    row.problems = problems;
+    to_rows.send(Ok(row)).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::read::SheetRef;
+    use rust_xlsxwriter::{Format, Workbook};
+
+    /// A workbook with a "Notes" sheet, then a "Leads" sheet filled by `fill`.
+    fn workbook(fill: impl Fn(&mut rust_xlsxwriter::Worksheet)) -> tempfile::NamedTempFile {
+        let file = tempfile::Builder::new().suffix(".xlsx").tempfile().unwrap();
+        let mut book = Workbook::new();
+        book.add_worksheet().set_name("Notes").unwrap();
+        let sheet = book.add_worksheet();
+        sheet.set_name("Leads").unwrap();
+        fill(sheet);
+        book.save(file.path()).unwrap();
+        file
+    }
+
+    fn leads(header_row: Option<usize>) -> ReadOptions {
+        ReadOptions {
+            sheet: Some(SheetRef::Name("leads".into())),
+            header_row,
+            ..ReadOptions::default()
+        }
+    }
+
+    fn rows(table: Table) -> Vec<(usize, Vec<String>, usize)> {
+        table
+            .rows
+            .map(|r| r.unwrap())
+            .map(|r| (r.number, r.to_vec(), r.problems.len()))
+            .collect()
+    }
+
+    #[test]
+    fn rows_stream_with_sheet_numbers_padded_zips_and_problems() {
+        let file = workbook(|s| {
+            let zip = Format::new().set_num_format("00000");
+            s.write_string(1, 1, "Name").unwrap(); // header on row 2, from column B
+            s.write_string(1, 2, "Zip").unwrap();
+            s.write_string(2, 1, "Ada").unwrap();
+            s.write_number_with_format(2, 2, 2134.0, &zip).unwrap();
+            // Row 4 formatted but blank, row 5 with a value past the header.
+            s.write_blank(3, 1, &zip).unwrap();
+            s.write_string(4, 1, "Alan").unwrap();
+            s.write_string(4, 4, "stray").unwrap();
+        });
+        let table = open(file.path(), &leads(None)).unwrap();
+        assert_eq!(table.header_row, 2);
+        assert_eq!(table.headers, ["Column A", "Name", "Zip"]);
+        assert_eq!(
+            rows(table),
+            [
+                (3, vec!["".into(), "Ada".into(), "02134".into()], 0),
+                (5, vec!["".into(), "Alan".into(), "".into()], 1),
+            ],
+            "blank rows skipped, numbers kept, the stray cell reported"
+        );
+    }
+
+    #[test]
+    fn without_a_header_row_columns_are_named_by_letter() {
+        let file = workbook(|s| {
+            s.write_string(0, 0, "Ada").unwrap();
+            s.write_string(5, 2, "x").unwrap();
+        });
+        let table = open(file.path(), &leads(Some(0))).unwrap();
+        assert_eq!(table.headers, ["A", "B", "C"], "as wide as the sheet");
+        let got = rows(table);
+        assert_eq!((got[0].0, got[1].0), (1, 6));
+    }
+
+    #[test]
+    fn sheet_level_problems_are_errors_naming_the_sheet_and_row() {
+        let error = |fill: &dyn Fn(&mut rust_xlsxwriter::Worksheet), header: Option<usize>| {
+            let file = workbook(fill);
+            open(file.path(), &leads(header)).unwrap_err().to_string()
+        };
+        let e = error(&|_| {}, None);
+        assert!(e.contains("sheet \"Leads\" is empty"), "{e}");
+        let e = error(&|s| drop(s.write_string(0, 0, "Name")), None);
+        assert!(e.contains("has a header row but no data rows"), "{e}");
+        let e = error(&|s| drop(s.write_string(0, 0, "Name")), Some(4));
+        assert!(e.contains("ends at row 1 before its header row 4"), "{e}");
+        let blank_header = |s: &mut rust_xlsxwriter::Worksheet| {
+            s.write_string(0, 0, "Title").unwrap();
+            s.write_string(2, 0, "Ada").unwrap();
+        };
+        let e = error(&blank_header, Some(2));
+        assert!(
+            e.contains("row 2 is blank; expected the column names"),
+            "{e}"
+        );
+    }
+}
