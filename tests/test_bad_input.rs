@@ -289,3 +289,25 @@ fn bad_flags_are_usage_errors() {
     let run = wd.bcetl(&["validate", "in.csv"]);
     assert_eq!(run.code, 2, "clap's own usage errors exit 2 too");
 }
+
+#[test]
+fn a_blank_header_row_in_a_workbook() {
+    let wd = Workdir::new();
+    let path = wd.path("in.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet
+        .write_string(0, 0, "Contacts, exported today")
+        .unwrap();
+    sheet.write_string(2, 0, "Ada").unwrap();
+    book.save(&path).unwrap();
+    wd.write("m.toml", MAPPING);
+    let run = wd.bcetl(&["validate", "in.xlsx", "-m", "m.toml", "--header-row", "2"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("in.xlsx: sheet \"Sheet1\": row 2 is blank; expected the column names"),
+        "{}",
+        run.stderr
+    );
+}
