@@ -16,6 +16,7 @@ pub mod cli;
 pub mod cmd;
 pub mod finding;
 pub mod mapping;
+pub mod output;
 pub mod read;
 pub mod sandbox;
 pub mod schema;

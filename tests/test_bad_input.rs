@@ -311,3 +311,80 @@ fn a_blank_header_row_in_a_workbook() {
         run.stderr
     );
 }
+
+/// A workbook whose sheet breaks at row 300: a cell pointing past the shared-strings table.
+fn workbook_broken_at_row_300(wd: &Workdir) -> std::path::PathBuf {
+    use std::io::{Read, Write};
+    let good = wd.path("good.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, name) in ["First", "Last", "Email"].iter().enumerate() {
+        sheet.write_string(0, c as u16, *name).unwrap();
+    }
+    for r in 1..500u32 {
+        sheet.write_string(r, 0, format!("F{r}")).unwrap();
+        sheet.write_string(r, 1, format!("L{r}")).unwrap();
+        sheet
+            .write_string(r, 2, format!("p{r}@example.com"))
+            .unwrap();
+    }
+    book.save(&good).unwrap();
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(&good).unwrap()).unwrap();
+    let broken = wd.path("broken.xlsx");
+    let mut out = zip::ZipWriter::new(std::fs::File::create(&broken).unwrap());
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).unwrap();
+        let name = entry.name().unwrap().to_string();
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes).unwrap();
+        if name == "xl/worksheets/sheet1.xml" {
+            let xml = String::from_utf8(bytes).unwrap();
+            let xml = xml.replacen(
+                "<row r=\"300\"",
+                "<row r=\"300\"><c r=\"D300\" t=\"s\"><v>999999</v></c></row><row r=\"300\"",
+                1,
+            );
+            assert!(xml.contains("999999"), "the sheet was changed");
+            bytes = xml.into_bytes();
+        }
+        out.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        out.write_all(&bytes).unwrap();
+    }
+    out.finish().unwrap();
+    broken
+}
+
+#[test]
+fn a_sheet_that_breaks_halfway_stops_the_run_and_keeps_the_old_reports() {
+    let wd = Workdir::new();
+    let broken = workbook_broken_at_row_300(&wd);
+    wd.write("m.toml", MAPPING);
+    wd.write("r.xlsx", "the report of an earlier run");
+    wd.write("e.jsonl", "the bodies of an earlier run");
+    let run = wd.bcetl(&[
+        "validate",
+        broken.to_str().unwrap(),
+        "-m",
+        "m.toml",
+        "--report",
+        "r.xlsx",
+        "--emit",
+        "e.jsonl",
+    ]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("broken.xlsx: sheet \"Sheet1\": cannot read the cells after row"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(wd.read("r.xlsx"), "the report of an earlier run");
+    assert_eq!(wd.read("e.jsonl"), "the bodies of an earlier run");
+    let leftovers: Vec<_> = std::fs::read_dir(wd.path("."))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "half-written files: {leftovers:?}");
+}

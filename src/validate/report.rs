@@ -4,9 +4,8 @@
 //! Each writer streams: rows are written as they come, in row order, so a million-row report
 //! holds a few rows in memory (the XLSX writer also keeps one note per bad cell).
 
-use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use rust_xlsxwriter::{Color, Format, FormatPattern, Note, Workbook};
@@ -14,6 +13,7 @@ use rust_xlsxwriter::{Color, Format, FormatPattern, Note, Workbook};
 use super::Summary;
 use crate::finding::{Finding, Severity};
 use crate::mapping::MappedRow;
+use crate::output::AtomicFile;
 use crate::read::Row;
 
 /// Rows an XLSX sheet can hold.
@@ -42,19 +42,14 @@ pub fn create(
         .and_then(|e| e.to_str())
         .unwrap_or_default()
         .to_ascii_lowercase();
-    let out = || {
-        File::create(path).with_context(|| format!("{}: cannot create the report", path.display()))
-    };
+    let out = || AtomicFile::create(path);
     Ok(match ext.as_str() {
         "csv" => {
             let mut out = csv::WriterBuilder::new()
                 .has_headers(false)
                 .from_writer(BufWriter::new(out()?));
             out.write_record(CsvFinding::HEADER)?;
-            Box::new(CsvReport {
-                out,
-                path: path.to_path_buf(),
-            })
+            Box::new(CsvReport { out })
         }
         "json" => {
             let mut out = BufWriter::new(out()?);
@@ -63,11 +58,7 @@ pub fn create(
                 "{{\"source\":{},\"findings\":[",
                 serde_json::to_string(source)?
             )?;
-            Box::new(JsonReport {
-                out,
-                first: true,
-                path: path.to_path_buf(),
-            })
+            Box::new(JsonReport { out, first: true })
         }
         "xlsx" => Box::new(XlsxReport::new(path, headers, header_row)?),
         other => bail!(
@@ -78,8 +69,7 @@ pub fn create(
 }
 
 struct CsvReport {
-    out: csv::Writer<BufWriter<File>>,
-    path: PathBuf,
+    out: csv::Writer<BufWriter<AtomicFile>>,
 }
 
 impl ReportWriter for CsvReport {
@@ -90,10 +80,14 @@ impl ReportWriter for CsvReport {
         Ok(())
     }
 
-    fn finish(mut self: Box<Self>, _summary: &Summary) -> Result<()> {
-        self.out
-            .flush()
-            .with_context(|| format!("{}: cannot write the report", self.path.display()))
+    fn finish(self: Box<Self>, _summary: &Summary) -> Result<()> {
+        let shown = self.out.get_ref().get_ref().path().display().to_string();
+        let out = self
+            .out
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .with_context(|| format!("{shown}: cannot write"))?;
+        commit(out)
     }
 }
 
@@ -129,9 +123,8 @@ impl<'a> From<&'a Finding> for CsvFinding<'a> {
 }
 
 struct JsonReport {
-    out: BufWriter<File>,
+    out: BufWriter<AtomicFile>,
     first: bool,
-    path: PathBuf,
 }
 
 impl ReportWriter for JsonReport {
@@ -159,9 +152,7 @@ impl ReportWriter for JsonReport {
             "with_warnings": summary.with_warnings, "problems": problems,
         });
         write!(self.out, "\n],\"summary\":{summary}}}\n")?;
-        self.out
-            .flush()
-            .with_context(|| format!("{}: cannot write the report", self.path.display()))
+        commit(self.out)
     }
 }
 
@@ -169,7 +160,7 @@ impl ReportWriter for JsonReport {
 /// a last column listing each row's problems, and a summary sheet.
 struct XlsxReport {
     workbook: Workbook,
-    path: PathBuf,
+    out: AtomicFile,
     width: usize,
     error: Format,
     warning: Format,
@@ -201,7 +192,7 @@ impl XlsxReport {
         }
         Ok(XlsxReport {
             workbook,
-            path: path.to_path_buf(),
+            out: AtomicFile::create(path)?,
             width: headers.len(),
             error: Format::new()
                 .set_background_color(Color::RGB(0xFFC7CE))
@@ -340,25 +331,33 @@ impl ReportWriter for XlsxReport {
             sheet.write_string(r, 5, &count.example)?;
         }
         sheet.set_column_width(5, 80)?;
+        let shown = self.out.path().display().to_string();
         self.workbook
-            .save(&self.path)
-            .with_context(|| format!("{}: cannot write the report", self.path.display()))
+            .save_to_writer(&mut self.out)
+            .with_context(|| format!("{shown}: cannot write the report"))?;
+        self.out.commit()
     }
+}
+
+/// Flushes a buffered report and puts it in place.
+fn commit(out: BufWriter<AtomicFile>) -> Result<()> {
+    let shown = out.get_ref().path().display().to_string();
+    let file = out
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .with_context(|| format!("{shown}: cannot write"))?;
+    file.commit()
 }
 
 /// Writes the JSON body an import would send for each valid row, one per line.
 pub struct EmitWriter {
-    out: BufWriter<File>,
-    path: PathBuf,
+    out: BufWriter<AtomicFile>,
 }
 
 impl EmitWriter {
     pub fn create(path: &Path) -> Result<EmitWriter> {
-        let out =
-            File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
         Ok(EmitWriter {
-            out: BufWriter::new(out),
-            path: path.to_path_buf(),
+            out: BufWriter::new(AtomicFile::create(path)?),
         })
     }
 
@@ -375,9 +374,7 @@ impl EmitWriter {
         Ok(())
     }
 
-    pub fn finish(mut self) -> Result<()> {
-        self.out
-            .flush()
-            .with_context(|| format!("{}: cannot write", self.path.display()))
+    pub fn finish(self) -> Result<()> {
+        commit(self.out)
     }
 }

@@ -1,0 +1,102 @@
+//! Output files that appear whole or not at all.
+
+use std::fs::File;
+use std::io::{Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+/// A file written under a hidden temporary name beside its destination, and renamed over it
+/// once complete. A run that fails or is stopped halfway leaves the previous file as it was
+/// (and no half-written report that looks whole); a run killed outright leaves only the
+/// hidden `.NAME.*` file behind.
+pub struct AtomicFile {
+    temp: tempfile::NamedTempFile,
+    path: PathBuf,
+}
+
+impl AtomicFile {
+    pub fn create(path: &Path) -> Result<AtomicFile> {
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let temp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .tempfile_in(dir)
+            .with_context(|| format!("{}: cannot create", path.display()))?;
+        Ok(AtomicFile {
+            temp,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Where the file will be once committed.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Puts the finished file in place, replacing whatever was there.
+    pub fn commit(self) -> Result<()> {
+        let path = self.path;
+        let file = self
+            .temp
+            .persist(&path)
+            .map_err(|e| e.error)
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+        file.sync_all()
+            .with_context(|| format!("{}: cannot write", path.display()))
+    }
+
+    fn file(&mut self) -> &mut File {
+        self.temp.as_file_mut()
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.file().write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file().flush()
+    }
+}
+
+impl Seek for AtomicFile {
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        self.file().seek(pos)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_appears_only_when_committed_and_replaces_the_old_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.csv");
+        std::fs::write(&path, "old").unwrap();
+
+        let mut unfinished = AtomicFile::create(&path).unwrap();
+        unfinished.write_all(b"half").unwrap();
+        drop(unfinished);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no leftovers"
+        );
+
+        let mut finished = AtomicFile::create(&path).unwrap();
+        finished.write_all(b"new").unwrap();
+        finished.commit().unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}
