@@ -37,11 +37,7 @@ fn clean_file_exits_0_and_emits_one_body_per_row() {
         "{}",
         run.stdout
     );
-    let bodies: Vec<serde_json::Value> = wd
-        .read("out.jsonl")
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let bodies = wd.read_jsonl("out.jsonl");
     assert_eq!(bodies.len(), 2);
     assert_eq!(bodies[0]["date_of_birth"], "1815-12-10");
     assert_eq!(bodies[0]["emails"][0]["email"], "ada@example.com");
@@ -203,8 +199,7 @@ fn workbook_cells_keep_digits_zeros_and_dates() {
         "out.jsonl",
     ]);
     assert_eq!(run.code, 1);
-    let ada: serde_json::Value =
-        serde_json::from_str(wd.read("out.jsonl").lines().next().unwrap()).unwrap();
+    let ada = &wd.read_jsonl("out.jsonl")[0];
     assert_eq!(ada["addresses"][0]["postal_code"], "02134");
     assert_eq!(ada["phones"][0]["phone"], "(404) 657-0000");
     assert_eq!(ada["date_of_birth"], "1985-12-10");
@@ -252,11 +247,7 @@ Amount = "Amount"
             "{file}: {}",
             run.stdout
         );
-        let bodies: Vec<serde_json::Value> = wd
-            .read("out.jsonl")
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+        let bodies = wd.read_jsonl("out.jsonl");
         let ada = &bodies[0];
         assert_eq!(ada["first_name"], "Ada", "{file}");
         assert_eq!(ada["date_of_birth"], "1815-12-10", "{file}");

@@ -36,6 +36,14 @@ impl Workdir {
         std::fs::read_to_string(self.path(name)).expect("read output")
     }
 
+    /// A JSON-lines output (`--emit`), one value per line.
+    pub fn read_jsonl(&self, name: &str) -> Vec<serde_json::Value> {
+        self.read(name)
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("one JSON value per line"))
+            .collect()
+    }
+
     pub fn bcetl(&self, args: &[&str]) -> Run {
         let output: Output = Command::new(env!("CARGO_BIN_EXE_bcetl"))
             .args(args)
