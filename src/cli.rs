@@ -1,7 +1,8 @@
 //! The command line: every subcommand and flag, with its help text.
 //!
 //! Exit status, for every command: 0 success; 1 finished, but some rows were rejected
-//! (invalid rows in `validate`); 2 a usage, configuration or input error stopped the run.
+//! (invalid rows in `validate`); 2 a usage, configuration or input error stopped the run;
+//! 130 stopped by Ctrl-C.
 
 use std::path::PathBuf;
 
@@ -9,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 
 const AFTER_HELP: &str = "\
 Exit status: 0 success; 1 finished, but rows were invalid or rejected; 2 usage, configuration
-or input error.
+or input error; 130 stopped by Ctrl-C.
 
 Examples:
   bcetl mapping init contacts.csv > my-mapping.toml
@@ -40,8 +41,11 @@ The XLSX report is a copy of the input sheet with each bad cell filled red (erro
 (warning), a note saying why on the first 2,000 of them, a Problems column saying why on
 every row, and a Summary sheet. A .csv or .json report lists every finding.
 
+Ctrl-C stops the run cleanly: no report or bodies are written, and earlier ones are left as
+they were. Reports are written under a hidden name and renamed when the run ends.
+
 Exit status: 0 every row is valid (warnings allowed); 1 some rows are invalid; 2 the file or
-the mapping could not be used.")]
+the mapping could not be used; 130 stopped by Ctrl-C.")]
     Validate(ValidateArgs),
     /// Write and check mapping files.
     #[command(subcommand)]

@@ -15,6 +15,7 @@ pub mod api;
 pub mod cli;
 pub mod cmd;
 pub mod finding;
+pub mod interrupt;
 pub mod mapping;
 pub mod output;
 pub mod read;

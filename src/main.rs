@@ -1,5 +1,5 @@
 //! The `bcetl` binary: parse the command line, run the command, map the outcome to an exit
-//! status (0 success, 1 rows rejected, 2 fatal).
+//! status (0 success, 1 rows rejected, 2 fatal, 130 stopped by Ctrl-C).
 
 use std::process::ExitCode;
 
@@ -17,6 +17,10 @@ fn main() -> ExitCode {
         Err(err) => {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
+            }
+            if let Some(stopped) = err.downcast_ref::<bcetl::interrupt::Interrupted>() {
+                eprintln!("bcetl: {stopped}");
+                return ExitCode::from(130);
             }
             eprintln!("bcetl: {err:#}");
             ExitCode::from(2)

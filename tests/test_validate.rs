@@ -312,3 +312,54 @@ fn xlsx_report_notes_the_first_2000_bad_cells_and_highlights_the_rest() {
         "{said:?}"
     );
 }
+
+/// Ctrl-C during a dry run: the run stops soon, exits 130, and writes nothing half-done.
+#[test]
+fn ctrl_c_stops_the_run_and_leaves_earlier_reports_as_they_were() {
+    let wd = Workdir::new();
+    wd.write("m.toml", MAPPING);
+    let mut text = String::from("First,Last,Email,DOB\n");
+    for i in 0..1_000_000 {
+        text.push_str(&format!("F{i},L{i},p{i}@example.com,\n"));
+    }
+    wd.write("big.csv", text);
+    wd.write("r.csv", "an earlier report");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_bcetl"))
+        .current_dir(wd.path("."))
+        .args(["validate", "big.csv", "-m", "m.toml", "--report", "r.csv"])
+        .args(["--emit", "e.jsonl"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The report's hidden temporary file appears once the run is under way, and after
+    // bcetl watches for Ctrl-C; a million rows take far longer than this wait.
+    let hidden = || {
+        std::fs::read_dir(wd.path("."))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.'))
+            .collect::<Vec<_>>()
+    };
+    let started = std::time::Instant::now();
+    while hidden().is_empty() {
+        assert!(started.elapsed().as_secs() < 60, "the run never started");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("stopped by Ctrl-C after"), "{stderr}");
+    assert_eq!(wd.read("r.csv"), "an earlier report");
+    assert!(!wd.path("e.jsonl").exists(), "no half-written bodies");
+    assert!(
+        hidden().is_empty(),
+        "temporary files removed: {:?}",
+        hidden()
+    );
+}

@@ -9,10 +9,14 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::ValidateArgs;
 use crate::finding::Severity;
+use crate::interrupt::{Interrupt, Interrupted};
 use crate::validate::{self, report, Summary};
 
 pub fn run(args: ValidateArgs) -> Result<ExitCode> {
+    let interrupt = Interrupt::watch()?;
     let (table, mapping) = super::open_with_mapping(&args.input, &args.mapping, &args.read)?;
+    let stop = interrupt.clone();
+    let table = table.until(move || stop.requested());
     let source = format!("{} ({})", table.path.display(), table.description);
     let mut report = match &args.report {
         Some(path) => Some(report::create(
@@ -46,6 +50,16 @@ pub fn run(args: ValidateArgs) -> Result<ExitCode> {
         |done| bar.set_position(done as u64),
     )?;
     bar.finish_and_clear();
+    if interrupt.requested() {
+        // Unfinished, the report and the bodies are dropped with their temporary files.
+        drop((report, emit));
+        return Err(Interrupted(format!(
+            "stopped by Ctrl-C after {} rows; no report or bodies written (earlier ones are \
+             left as they were)",
+            summary.rows
+        ))
+        .into());
+    }
     if let Some(report) = report {
         report.finish(&summary)?;
     }

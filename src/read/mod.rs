@@ -105,6 +105,16 @@ pub struct Table {
     pub rows: Box<dyn Iterator<Item = Result<Row>> + Send>,
 }
 
+impl Table {
+    /// The same table, ending early once `stop` says so: the rows already read still go
+    /// through, the rest are not read.
+    pub fn until(mut self, stop: impl Fn() -> bool + Send + 'static) -> Table {
+        let rows = std::mem::replace(&mut self.rows, Box::new(std::iter::empty()));
+        self.rows = Box::new(rows.take_while(move |_| !stop()));
+        self
+    }
+}
+
 impl std::fmt::Debug for Table {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Table")
