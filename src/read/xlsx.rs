@@ -1,6 +1,6 @@
 //! XLSX (and XLSM) sheets streamed row by row through calamine's cell reader, so a workbook
 //! of a million rows needs a few rows in memory, not the whole sheet (a 100,000-row sheet
-//! read whole took 280–320 MB). What stays whole is the workbook's shared-strings table,
+//! read whole peaked at 268–316 MB). What stays whole is the workbook's shared-strings table,
 //! which calamine loads when it opens the file.
 //!
 //! The workbook lives on a reader thread, which owns it for as long as the cell reader
