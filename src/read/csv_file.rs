@@ -186,23 +186,38 @@ impl RowNumbers {
         let mut cursor = record.position().map_or(0, |p| p.byte());
         let mut log = self.newlines.0.lock().expect("newline log lock");
         while let Some(&(at, byte)) = log.front() {
-            if at < cursor {
-                self.lines_before += usize::from(byte == b'\n');
-            } else if at == cursor {
-                // A blank line the parser skipped: "\n", or the "\r" of "\r\n".
-                self.lines_before += usize::from(byte == b'\n');
-                cursor += 1;
-            } else {
+            if at > cursor {
                 break;
+            }
+            // A line ends at "\n", or at a "\r" no "\n" follows (old Mac files). The byte after
+            // a "\r" before this record has been read, so a "\n" there would be logged next.
+            let ends_line = byte == b'\n' || log.get(1) != Some(&(at + 1, b'\n'));
+            self.lines_before += usize::from(ends_line);
+            if at == cursor {
+                // A blank line the parser skipped.
+                cursor += 1;
             }
             log.pop_front();
         }
         drop(log);
         let number = self.lines_before + 1 - self.quoted_breaks;
-        // The record's bytes are its cells back to back, so one SIMD count covers them all.
-        self.quoted_breaks += memchr::memchr_iter(b'\n', record.as_slice()).count();
+        self.quoted_breaks += if memchr::memchr(b'\r', record.as_slice()).is_none() {
+            // The record's bytes are its cells back to back: one SIMD count covers them all.
+            memchr::memchr_iter(b'\n', record.as_slice()).count()
+        } else {
+            record.iter().map(line_breaks).sum()
+        };
         number
     }
+}
+
+/// Line breaks as a spreadsheet counts them: "\n", "\r\n", and a "\r" alone (old Mac files,
+/// and what Excel's "CSV (Macintosh)" still writes).
+fn line_breaks(text: &[u8]) -> usize {
+    let lone_returns = memchr::memchr_iter(b'\r', text)
+        .filter(|&i| text.get(i + 1) != Some(&b'\n'))
+        .count();
+    memchr::memchr_iter(b'\n', text).count() + lone_returns
 }
 
 fn is_blank(record: &csv::ByteRecord) -> bool {
@@ -217,9 +232,9 @@ const RUNAWAY_CELL_LINES: usize = 100;
 /// that swallowed the lines after it.
 fn decode_record(record: csv::ByteRecord, number: usize) -> Row {
     let mut problems = Vec::new();
-    if memchr::memchr(b'\n', record.as_slice()).is_some() {
+    if memchr::memchr2(b'\n', b'\r', record.as_slice()).is_some() {
         for (column, field) in record.iter().enumerate() {
-            let lines = memchr::memchr_iter(b'\n', field).count();
+            let lines = line_breaks(field);
             if lines >= RUNAWAY_CELL_LINES {
                 problems.push(CellProblem {
                     column: Some(column),
@@ -270,6 +285,19 @@ mod tests {
         let t = open(file.path(), options)?;
         let rows = t.rows.collect::<Result<Vec<_>>>()?;
         Ok((t.headers, rows))
+    }
+
+    #[test]
+    fn old_mac_line_endings_number_rows_like_any_other() {
+        // "CSV (Macintosh)" from Excel ends lines with "\r" alone; a blank line and a quoted
+        // break count as they do with "\n" and "\r\n".
+        for (eol, name) in [("\r", "CR"), ("\n", "LF"), ("\r\n", "CRLF")] {
+            let text = format!("Name,Notes{eol}Ada,x{eol}{eol}Bob,\"two{eol}lines\"{eol}Cy,z{eol}");
+            let (_, rows) = table(text.as_bytes(), &ReadOptions::default()).unwrap();
+            let numbers: Vec<usize> = rows.iter().map(|r| r.number).collect();
+            assert_eq!(numbers, [2, 4, 5], "{name}");
+            assert_eq!(rows[1].to_vec()[1], format!("two{eol}lines"), "{name}");
+        }
     }
 
     #[test]
