@@ -4,7 +4,7 @@
 //! The bytes are biased towards what breaks CSV readers: delimiters, quotes, line breaks of
 //! every kind, byte order marks, bytes that are not UTF-8, spreadsheet error words.
 
-use bcetl::mapping::{parse_file, Mapping};
+use bcetl::mapping::{infer_mapping, parse_file, Mapping};
 use bcetl::read::{open, ReadOptions};
 use proptest::prelude::*;
 
@@ -84,6 +84,9 @@ proptest! {
         match open(&path, &options) {
             Err(e) => prop_assert!(e.to_string().contains("in.csv"), "{e}"),
             Ok(table) => {
+                // `mapping init` on the same headers writes a mapping that parses.
+                let guessed = infer_mapping(&table.headers, "in.csv");
+                prop_assert!(parse_file(&guessed).is_ok(), "{guessed}");
                 // The columns the mapping names may be missing: that is a mapping error,
                 // reported, not a panic.
                 let mapping = Mapping::compile(&file, Some(&table.headers)).ok();

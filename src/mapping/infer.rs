@@ -318,8 +318,24 @@ fn guess(key: &str) -> Option<Guess> {
     )
 }
 
+/// A TOML basic string on one line, whatever the text holds: the toml crate writes text with
+/// line breaks as a multi-line string, which breaks out of a commented-out line.
 fn quote(text: &str) -> String {
-    toml::Value::String(text.to_string()).to_string()
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 #[cfg(test)]
@@ -357,5 +373,22 @@ mod tests {
         );
         let file = crate::mapping::parse_file(&toml).unwrap();
         crate::mapping::Mapping::compile(&file, Some(&headers)).unwrap();
+    }
+
+    #[test]
+    fn names_with_quotes_breaks_and_controls_stay_on_one_line() {
+        for name in [
+            "Say \"hi\"",
+            "back\\slash",
+            "two\nlines",
+            "cr\r",
+            "tab\t",
+            "del\u{7f}",
+        ] {
+            let line = format!("x = {}", quote(name));
+            assert!(!line.contains('\n'), "{line}");
+            let parsed: toml::Table = toml::from_str(&line).unwrap();
+            assert_eq!(parsed["x"].as_str(), Some(name));
+        }
     }
 }
