@@ -203,7 +203,7 @@ impl ValueRule {
                     } else {
                         formats.written.join(", ")
                     };
-                    return Err(issue("date", format!("{text:?} is not a date that exists in the formats {tried} (nor an Excel date number)")));
+                    return Err(issue("date", format!("{} is not a date that exists in the formats {tried} (nor an Excel date number)", quoted(&text))));
                 }
             },
             Convert::Bool(labels) => match parse_bool(&text, labels) {
@@ -212,7 +212,8 @@ impl ValueRule {
                     return Err(issue(
                         "boolean",
                         format!(
-                            "{text:?} is not a yes/no value (yes, no, true, false, 1, 0, y, n, x)"
+                            "{} is not a yes/no value (yes, no, true, false, 1, 0, y, n, x)",
+                            quoted(&text)
                         ),
                     ))
                 }
@@ -222,7 +223,7 @@ impl ValueRule {
                 None => {
                     return Err(issue(
                         "allowed_values",
-                        format!("{text:?} is not one of {}", codes.join(", ")),
+                        format!("{} is not one of {}", quoted(&text), codes.join(", ")),
                     ))
                 }
             },
@@ -237,7 +238,7 @@ impl ValueRule {
                 if let Err(why) = check_email(&email) {
                     return Err(issue(
                         "email_syntax",
-                        format!("{text:?} is not an email address: {why}"),
+                        format!("{} is not an email address: {why}", quoted(&text)),
                     ));
                 }
                 ScalarValue::Text(email)
@@ -335,6 +336,16 @@ fn split_template(parts: &[Part], text: &str, cells: &mut [String]) {
 fn set_cell(cells: &mut [String], index: usize, value: &str) {
     if let Some(cell) = cells.get_mut(index) {
         *cell = value.to_string();
+    }
+}
+
+/// A value quoted in a message, cut to its first 80 characters: a message must stay readable
+/// when the cell holds a page of text (the finding's value field keeps it whole).
+fn quoted(text: &str) -> String {
+    const SHOWN: usize = 80;
+    match text.char_indices().nth(SHOWN) {
+        None => format!("{text:?}"),
+        Some((cut, _)) => format!("{:?}…", &text[..cut]),
     }
 }
 
@@ -817,6 +828,19 @@ mod tests {
             proptest::prop_assert_eq!(title_case(&ascii), reference::title_case(&ascii));
             proptest::prop_assert_eq!(to_lowercase(&text), text.to_lowercase());
         }
+    }
+
+    #[test]
+    fn long_values_are_cut_in_messages_only() {
+        let rule = ValueRule::column("gender", 0, Convert::Enum(&["m", "f"]));
+        let long = "x".repeat(500);
+        let issue = rule.read(&cells(&[&long])).unwrap_err();
+        assert_eq!(issue.value, long);
+        assert!(issue
+            .message
+            .starts_with(&format!("\"{}\"… is not one of", "x".repeat(80))));
+        let issue = rule.read(&cells(&["xy"])).unwrap_err();
+        assert_eq!(issue.message, "\"xy\" is not one of m, f");
     }
 
     #[test]
