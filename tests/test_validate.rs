@@ -363,3 +363,47 @@ fn ctrl_c_stops_the_run_and_leaves_earlier_reports_as_they_were() {
         hidden()
     );
 }
+
+/// Excel holds 32,767 characters in a cell; longer cells (and messages quoting them) are cut
+/// in the XLSX report, said so on their row, and checked and sent whole.
+#[test]
+fn cells_longer_than_excel_allows_are_cut_in_the_xlsx_report_only() {
+    use calamine::{open_workbook, Reader, Xlsx};
+    let wd = Workdir::new();
+    wd.write(
+        "m.toml",
+        MAPPING.replace("[[emails]]", "comments = \"Notes\"\n[[emails]]"),
+    );
+    let long = "é".repeat(40_000);
+    wd.write(
+        "in.csv",
+        format!(
+            "First,Last,Email,DOB,Notes\nAda,Lovelace,ada@example.com,,{long}\nBob,Smith,{long}@x,,\n"
+        ),
+    );
+    let run = wd.bcetl(&[
+        "validate", "in.csv", "-m", "m.toml", "--report", "r.xlsx", "--emit", "e.jsonl",
+    ]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let mut book: Xlsx<_> = open_workbook(wd.path("r.xlsx")).unwrap();
+    let rows = book.worksheet_range("Rows").unwrap();
+    let notes = rows.get_value((1, 4)).unwrap().to_string();
+    assert_eq!(notes.chars().count(), 32_767);
+    assert!(notes.ends_with('…'));
+    let problems = rows.get_value((1, 5)).unwrap().to_string();
+    assert!(
+        problems.contains("Notes: cut to 32767 characters"),
+        "{problems}"
+    );
+    let bob = rows.get_value((2, 5)).unwrap().to_string();
+    assert!(bob.contains("is not an email address"), "{}", &bob[..100]);
+    assert_eq!(
+        wd.read_jsonl("e.jsonl")[0]["comments"]
+            .as_str()
+            .unwrap()
+            .chars()
+            .count(),
+        40_000,
+        "the body holds the whole cell"
+    );
+}

@@ -4,6 +4,7 @@
 //! Each writer streams: rows are written as they come, in row order, so a million-row report
 //! holds a few rows in memory (the XLSX writer also keeps one note per bad cell).
 
+use std::borrow::Cow;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
@@ -24,6 +25,23 @@ const XLSX_MAX_ROWS: usize = 1_048_576;
 /// 39 MB without notes), and Excel itself slows down with many; past this the cells are
 /// still highlighted and the Problems column still says why.
 const XLSX_MAX_NOTES: usize = 2_000;
+
+/// Characters an Excel cell holds; rust_xlsxwriter refuses longer text.
+const XLSX_MAX_CHARS: usize = 32_767;
+
+/// Text cut to `max` characters, with an ellipsis where it was cut.
+fn fit(text: &str, max: usize) -> Cow<'_, str> {
+    // A character is at least a byte: short text needs no count.
+    if text.len() <= max {
+        return Cow::Borrowed(text);
+    }
+    match text.char_indices().nth(max - 1) {
+        Some((cut, _)) if text[cut..].chars().nth(1).is_some() => {
+            Cow::Owned(format!("{}…", &text[..cut]))
+        }
+        _ => Cow::Borrowed(text),
+    }
+}
 
 pub trait ReportWriter {
     fn row(&mut self, row: &Row, mapped: &MappedRow) -> Result<()>;
@@ -161,6 +179,7 @@ impl ReportWriter for JsonReport {
 struct XlsxReport {
     workbook: Workbook,
     out: AtomicFile,
+    headers: Vec<String>,
     width: usize,
     error: Format,
     warning: Format,
@@ -180,7 +199,12 @@ impl XlsxReport {
         let header_index = header_row.saturating_sub(1) as u32;
         if header_row > 0 {
             for (c, name) in headers.iter().enumerate() {
-                sheet.write_string_with_format(header_index, c as u16, name, &bold)?;
+                sheet.write_string_with_format(
+                    header_index,
+                    c as u16,
+                    fit(name, XLSX_MAX_CHARS),
+                    &bold,
+                )?;
             }
             sheet.write_string_with_format(
                 header_index,
@@ -193,6 +217,7 @@ impl XlsxReport {
         Ok(XlsxReport {
             workbook,
             out: AtomicFile::create(path)?,
+            headers: headers.to_vec(),
             width: headers.len(),
             error: Format::new()
                 .set_background_color(Color::RGB(0xFFC7CE))
@@ -215,7 +240,13 @@ impl ReportWriter for XlsxReport {
         }
         let r = (row.number - 1) as u32;
         let sheet = self.workbook.worksheet_from_name("Rows")?;
+        // Cells too long for Excel, cut here and said so in the Problems column.
+        let mut cut = Vec::new();
         for (c, cell) in row.cells().enumerate().take(self.width) {
+            let shown = fit(cell, XLSX_MAX_CHARS);
+            if matches!(shown, Cow::Owned(_)) {
+                cut.push(self.headers[c].clone());
+            }
             let here: Vec<&Finding> = mapped
                 .findings
                 .iter()
@@ -223,7 +254,7 @@ impl ReportWriter for XlsxReport {
                 .collect();
             if here.is_empty() {
                 if !cell.is_empty() {
-                    sheet.write_string(r, c as u16, cell)?;
+                    sheet.write_string(r, c as u16, shown)?;
                 }
                 continue;
             }
@@ -233,7 +264,7 @@ impl ReportWriter for XlsxReport {
             } else {
                 &self.warning
             };
-            sheet.write_string_with_format(r, c as u16, cell, format)?;
+            sheet.write_string_with_format(r, c as u16, shown, format)?;
             if self.notes_written == XLSX_MAX_NOTES {
                 self.notes_left_out += 1;
                 continue;
@@ -244,34 +275,39 @@ impl ReportWriter for XlsxReport {
                 .map(|f| format!("{}: {}", f.severity, f.message))
                 .collect::<Vec<_>>()
                 .join("\n");
+            // A note holds a little less than a cell.
+            let text = fit(&text, XLSX_MAX_CHARS - 100).into_owned();
             sheet.insert_note(
                 r,
                 c as u16,
                 &Note::new(text).set_author("bcetl").add_author_prefix(false),
             )?;
         }
-        if !mapped.findings.is_empty() {
-            let text = mapped
-                .findings
-                .iter()
-                .map(|f| match &f.column {
-                    Some(column) => format!("{column}: {}", f.message),
-                    None => f.message.clone(),
-                })
-                .collect::<Vec<_>>()
-                .join("; ");
-            let worst = mapped
-                .findings
-                .iter()
-                .map(|f| f.severity)
-                .min()
-                .expect("not empty");
-            let format = if worst == Severity::Error {
-                &self.error
-            } else {
-                &self.warning
+        let mut problems: Vec<String> = mapped
+            .findings
+            .iter()
+            .map(|f| match &f.column {
+                Some(column) => format!("{column}: {}", f.message),
+                None => f.message.clone(),
+            })
+            .collect();
+        problems.extend(cut.iter().map(|column| {
+            format!(
+                "{column}: cut to {XLSX_MAX_CHARS} characters in this report (Excel's limit); \
+                 the cell is checked and sent whole"
+            )
+        }));
+        if !problems.is_empty() {
+            let text = problems.join("; ");
+            let text = fit(&text, XLSX_MAX_CHARS);
+            let column = self.width as u16;
+            match mapped.findings.iter().map(|f| f.severity).min() {
+                Some(Severity::Error) => {
+                    sheet.write_string_with_format(r, column, text, &self.error)?
+                }
+                Some(_) => sheet.write_string_with_format(r, column, text, &self.warning)?,
+                None => sheet.write_string(r, column, text)?,
             };
-            sheet.write_string_with_format(r, self.width as u16, &text, format)?;
         }
         Ok(())
     }
@@ -325,10 +361,10 @@ impl ReportWriter for XlsxReport {
             r += 1;
             sheet.write_string(r, 0, count.severity.to_string())?;
             sheet.write_string(r, 1, count.rule)?;
-            sheet.write_string(r, 2, &count.place)?;
+            sheet.write_string(r, 2, fit(&count.place, XLSX_MAX_CHARS))?;
             sheet.write_number(r, 3, count.count as f64)?;
             sheet.write_number(r, 4, count.first_row as f64)?;
-            sheet.write_string(r, 5, &count.example)?;
+            sheet.write_string(r, 5, fit(&count.example, XLSX_MAX_CHARS))?;
         }
         sheet.set_column_width(5, 80)?;
         let shown = self.out.path().display().to_string();
