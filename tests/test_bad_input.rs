@@ -388,3 +388,33 @@ fn a_sheet_that_breaks_halfway_stops_the_run_and_keeps_the_old_reports() {
         .collect();
     assert!(leftovers.is_empty(), "half-written files: {leftovers:?}");
 }
+
+#[test]
+fn too_many_columns_for_an_xlsx_report() {
+    let wd = Workdir::new();
+    let mut header = String::from("First,Last,Email");
+    for i in 0..16_400 {
+        header.push_str(&format!(",C{i}"));
+    }
+    wd.write(
+        "wide.csv",
+        format!("{header}\nAda,Lovelace,ada@example.com\n"),
+    );
+    wd.write("m.toml", MAPPING);
+    let run = wd.bcetl(&["validate", "wide.csv", "-m", "m.toml", "--report", "r.xlsx"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "r.xlsx: the input has 16403 columns, and an XLSX report holds 16383 beside its \
+             Problems column; write a .csv report instead"
+        ),
+        "{}",
+        run.stderr
+    );
+    let run = wd.bcetl(&["validate", "wide.csv", "-m", "m.toml", "--report", "r.csv"]);
+    assert_eq!(
+        run.code, 0,
+        "a .csv report has no such limit: {}",
+        run.stderr
+    );
+}

@@ -182,6 +182,9 @@ pub fn column_letter(index: usize) -> String {
 /// both columns, since a mapping could not tell them apart.
 fn name_headers(path: &Path, header_row: usize, raw: Vec<String>) -> Result<Vec<String>> {
     let mut headers = Vec::with_capacity(raw.len());
+    // Each name's first column, by its ASCII-lowercased form: a look-up per column, not a
+    // scan, for files thousands of columns wide.
+    let mut seen = std::collections::HashMap::with_capacity(raw.len());
     for (i, name) in raw.into_iter().enumerate() {
         let name = name.trim().trim_start_matches('\u{feff}').to_string();
         let name = if name.is_empty() {
@@ -189,10 +192,7 @@ fn name_headers(path: &Path, header_row: usize, raw: Vec<String>) -> Result<Vec<
         } else {
             name
         };
-        if let Some(first) = headers
-            .iter()
-            .position(|h: &String| h.eq_ignore_ascii_case(&name))
-        {
+        if let Some(&first) = seen.get(&name.to_ascii_lowercase()) {
             bail!(
                 "{}: row {header_row}: duplicate column name {name:?} in columns {} and {}; \
                  rename one of them",
@@ -201,6 +201,7 @@ fn name_headers(path: &Path, header_row: usize, raw: Vec<String>) -> Result<Vec<
                 column_letter(i)
             );
         }
+        seen.insert(name.to_ascii_lowercase(), i);
         headers.push(name);
     }
     Ok(headers)

@@ -20,6 +20,9 @@ use crate::read::Row;
 /// Rows an XLSX sheet can hold.
 const XLSX_MAX_ROWS: usize = 1_048_576;
 
+/// Columns an XLSX sheet can hold.
+const XLSX_MAX_COLUMNS: usize = 16_384;
+
 /// Bad cells that get a note. rust_xlsxwriter keeps every note in memory until the file is
 /// saved, some 13 KB each (100,000 rows with 29,600 bad cells peaked at 415 MB against
 /// 39 MB without notes), and Excel itself slows down with many; past this the cells are
@@ -78,6 +81,13 @@ pub fn create(
             )?;
             Box::new(JsonReport { out, first: true })
         }
+        "xlsx" if headers.len() >= XLSX_MAX_COLUMNS => bail!(
+            "{}: the input has {} columns, and an XLSX report holds {} beside its Problems \
+             column; write a .csv report instead",
+            path.display(),
+            headers.len(),
+            XLSX_MAX_COLUMNS - 1
+        ),
         "xlsx" => Box::new(XlsxReport::new(path, headers, header_row)?),
         other => bail!(
             "{}: cannot write a report as {other:?}; use .csv, .json or .xlsx",
