@@ -418,3 +418,35 @@ fn too_many_columns_for_an_xlsx_report() {
         run.stderr
     );
 }
+
+#[test]
+fn outputs_that_would_replace_the_input_or_each_other() {
+    let wd = Workdir::new();
+    wd.write("in.csv", "First,Last,Email\nAda,Lovelace,ada@example.com\n");
+    wd.write("m.toml", MAPPING);
+    for (args, says) in [
+        (
+            &["--report", "in.csv"][..],
+            "--report in.csv: that is the input; choose another file name",
+        ),
+        (
+            &["--emit", "./m.toml"][..],
+            "--emit ./m.toml: that is the mapping; choose another file name",
+        ),
+        (
+            &["--report", "out.csv", "--emit", "out.csv"][..],
+            "--report and --emit name the same file out.csv",
+        ),
+    ] {
+        let mut all = vec!["validate", "in.csv", "-m", "m.toml"];
+        all.extend_from_slice(args);
+        let run = wd.bcetl(&all);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(says), "{args:?}: {}", run.stderr);
+    }
+    assert_eq!(
+        wd.read("in.csv"),
+        "First,Last,Email\nAda,Lovelace,ada@example.com\n",
+        "the input is untouched"
+    );
+}

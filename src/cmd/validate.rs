@@ -4,7 +4,9 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::Result;
+use std::path::Path;
+
+use anyhow::{bail, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::ValidateArgs;
@@ -13,6 +15,7 @@ use crate::interrupt::{Interrupt, Interrupted};
 use crate::validate::{self, report, Summary};
 
 pub fn run(args: ValidateArgs) -> Result<ExitCode> {
+    check_outputs(&args)?;
     let interrupt = Interrupt::watch()?;
     let (table, mapping) = super::open_with_mapping(&args.input, &args.mapping, &args.read)?;
     let stop = interrupt.clone();
@@ -80,6 +83,37 @@ pub fn run(args: ValidateArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Refuses outputs that would replace the input, the mapping or each other: a report is
+/// renamed over its path when the run ends, so a slip of the tab key would lose the file.
+fn check_outputs(args: &ValidateArgs) -> Result<()> {
+    let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    };
+    let outputs = [("--report", &args.report), ("--emit", &args.emit)];
+    let inputs = [("the input", &args.input), ("the mapping", &args.mapping)];
+    for (flag, output) in outputs {
+        let Some(output) = output else { continue };
+        for (what, input) in inputs {
+            if same(output, input) {
+                bail!(
+                    "{flag} {}: that is {what}; choose another file name",
+                    output.display()
+                );
+            }
+        }
+    }
+    if let (Some(report), Some(emit)) = (&args.report, &args.emit) {
+        if same(report, emit) {
+            bail!(
+                "--report and --emit name the same file {}",
+                report.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// A spinner with the row count and rate, on a terminal only.
