@@ -218,9 +218,13 @@ Example:
     Init {
         /// The spreadsheet whose header row to read.
         file: PathBuf,
-        /// Where to write the mapping (default: standard output).
+        /// Where to write the mapping (default: standard output). An existing file is left
+        /// alone unless --force is given.
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// Replace the --output file if it exists.
+        #[arg(long, requires = "output")]
+        force: bool,
         #[command(flatten)]
         read: ReadArgs,
     },

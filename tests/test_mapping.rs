@@ -31,6 +31,28 @@ fn init_writes_a_mapping_that_checks_and_validates() {
 }
 
 #[test]
+fn init_leaves_an_existing_mapping_alone_unless_forced() {
+    let wd = Workdir::new();
+    wd.write("in.csv", "First,Last,Email\nAda,Lovelace,ada@example.com\n");
+    wd.write("m.toml", "# hand-edited for weeks\n");
+    let run = wd.bcetl(&["mapping", "init", "in.csv", "-o", "m.toml"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("m.toml: already exists; give --force to replace it"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(wd.read("m.toml"), "# hand-edited for weeks\n");
+    let run = wd.bcetl(&["mapping", "init", "in.csv", "-o", "in.csv", "--force"]);
+    assert_eq!(run.code, 2, "not even with --force over the input");
+    assert!(wd.read("in.csv").starts_with("First,Last"));
+    let run = wd.bcetl(&["mapping", "init", "in.csv", "-o", "m.toml", "--force"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(wd.read("m.toml").contains("first_name = \"First\""));
+}
+
+#[test]
 fn init_marks_what_it_could_not_place() {
     let wd = Workdir::new();
     wd.write("in.csv", "Col1,Col2\na,b\n");

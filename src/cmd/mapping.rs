@@ -3,14 +3,29 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 
-use super::{read_options, write_output};
+use super::{read_options, same_file, write_output};
 use crate::cli::ReadArgs;
 use crate::mapping::{self, Mapping};
 use crate::read;
 
-pub fn init(file: &Path, output: Option<&Path>, args: &ReadArgs) -> Result<ExitCode> {
+pub fn init(file: &Path, output: Option<&Path>, force: bool, args: &ReadArgs) -> Result<ExitCode> {
+    // A mapping is hand-edited after init: running init again must not wipe that work.
+    if let Some(output) = output.filter(|o| o.exists()) {
+        if same_file(output, file) {
+            bail!(
+                "--output {}: that is the input; choose another file name",
+                output.display()
+            );
+        }
+        if !force {
+            bail!(
+                "{}: already exists; give --force to replace it, or another --output",
+                output.display()
+            );
+        }
+    }
     let table = read::open(file, &read_options(Default::default(), args)?)?;
     let name = file
         .file_name()

@@ -18,9 +18,12 @@ use crate::read::{self, ReadOptions, SheetRef, Table};
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Validate(args) => validate::run(args),
-        Command::Mapping(MappingCommand::Init { file, output, read }) => {
-            mapping::init(&file, output.as_deref(), &read)
-        }
+        Command::Mapping(MappingCommand::Init {
+            file,
+            output,
+            force,
+            read,
+        }) => mapping::init(&file, output.as_deref(), force, &read),
         Command::Mapping(MappingCommand::Check {
             mapping,
             file,
@@ -71,6 +74,15 @@ fn open_with_mapping(
 }
 
 /// Writes text to a file, or standard output without one.
+/// True when two paths name the same file (`./m.toml` and `m.toml`); paths that do not
+/// resolve are compared as written.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
 fn write_output(path: Option<&Path>, text: &str) -> Result<()> {
     match path {
         Some(path) => {

@@ -4,11 +4,10 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use std::path::Path;
-
 use anyhow::{bail, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use super::same_file;
 use crate::cli::ValidateArgs;
 use crate::finding::Severity;
 use crate::interrupt::{Interrupt, Interrupted};
@@ -88,16 +87,12 @@ pub fn run(args: ValidateArgs) -> Result<ExitCode> {
 /// Refuses outputs that would replace the input, the mapping or each other: a report is
 /// renamed over its path when the run ends, so a slip of the tab key would lose the file.
 fn check_outputs(args: &ValidateArgs) -> Result<()> {
-    let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
-    };
     let outputs = [("--report", &args.report), ("--emit", &args.emit)];
     let inputs = [("the input", &args.input), ("the mapping", &args.mapping)];
     for (flag, output) in outputs {
         let Some(output) = output else { continue };
         for (what, input) in inputs {
-            if same(output, input) {
+            if same_file(output, input) {
                 bail!(
                     "{flag} {}: that is {what}; choose another file name",
                     output.display()
@@ -106,7 +101,7 @@ fn check_outputs(args: &ValidateArgs) -> Result<()> {
         }
     }
     if let (Some(report), Some(emit)) = (&args.report, &args.emit) {
-        if same(report, emit) {
+        if same_file(report, emit) {
             bail!(
                 "--report and --emit name the same file {}",
                 report.display()
