@@ -1,5 +1,6 @@
 //! Whatever bytes a file holds, reading and checking it never panics: each run ends with
-//! rows and findings, or with an error that names the file (property test).
+//! rows and findings, or with an error that names the file; whatever a mapping file says, it
+//! compiles or its problems are explained (property tests).
 //!
 //! The bytes are biased towards what breaks CSV readers: delimiters, quotes, line breaks of
 //! every kind, byte order marks, bytes that are not UTF-8, spreadsheet error words.
@@ -107,6 +108,140 @@ proptest! {
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+}
+
+/// A mapping file from sections of keys and values, valid or not (unknown sections, fields
+/// and transforms, templates with stray braces, bad date formats, wrong types).
+fn mapping_text() -> impl Strategy<Value = String> {
+    let section = prop::sample::select(vec![
+        "[fields]",
+        "[source]",
+        "[[emails]]",
+        "[[phones]]",
+        "[[addresses]]",
+        "[[im_services]]",
+        "[[social_media]]",
+        "[tags]",
+        "[interests]",
+        "[[categories]]",
+        "[custom_fields]",
+        "[spouse]",
+        "[business]",
+        "[family]",
+        "[[notes]]",
+        "[nonsense]",
+    ]);
+    let key = prop::sample::select(vec![
+        "first_name",
+        "last_name",
+        "date_of_birth",
+        "gender",
+        "abcd",
+        "email_opt_out",
+        "column",
+        "type",
+        "is_office",
+        "phone",
+        "split",
+        "count",
+        "relation",
+        "name",
+        "address",
+        "city",
+        "postal_code",
+        "header_row",
+        "delimiter",
+        "encoding",
+        "sheet",
+        "\"A\"",
+        "no_such_field",
+        "note",
+        "subject",
+    ]);
+    let value = prop::sample::select(vec![
+        "\"A\"",
+        "\"B\"",
+        "\"Child {n} Name\"",
+        "\"missing\"",
+        "\"\"",
+        "0",
+        "3",
+        "-1",
+        "true",
+        "\"M\"",
+        "\"X\"",
+        "\";\"",
+        "\"tab\"",
+        "\"us\"",
+        "\"utf-16\"",
+        "\"Skype\"",
+        "{ column = \"A\", date = [\"%d.%m.%Y\", \"%Q\"] }",
+        "{ template = \"{A} {B}\" }",
+        "{ template = \"{\" }",
+        "{ template = \"{C}}\" }",
+        "{ value = \"yes\" }",
+        "{ column = \"B\", map = { Gold = \"A\" }, case = \"title\" }",
+        "{ column = \"A\", bool = [\"Y\"] }",
+        "{ column = \"A\", phone = \"fax\" }",
+        "[\"x\", 1]",
+        "{ }",
+    ]);
+    let top = prop::sample::select(vec![
+        "",
+        "entity = \"contact\"",
+        "entity = \"task\"",
+        "unmapped_columns = \"custom_fields\"",
+    ]);
+    let body = proptest::collection::vec((key, value), 0..5);
+    (top, proptest::collection::vec((section, body), 0..7)).prop_map(|(top, sections)| {
+        let mut text = format!("{top}\n");
+        let mut seen_tables = Vec::new();
+        for (section, body) in sections {
+            // A plain table twice is a TOML error: keep the first.
+            if !section.starts_with("[[") {
+                if seen_tables.contains(&section) {
+                    continue;
+                }
+                seen_tables.push(section);
+            }
+            text.push_str(section);
+            text.push('\n');
+            let mut keys = Vec::new();
+            for (key, value) in body {
+                if !keys.contains(&key) {
+                    keys.push(key);
+                    text.push_str(&format!("{key} = {value}\n"));
+                }
+            }
+        }
+        text
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    #[test]
+    fn any_mapping_compiles_or_explains_without_panicking(
+        text in mapping_text(),
+        cells in proptest::collection::vec("[a-z0-9 ;./-]{0,8}", 3),
+    ) {
+        let Ok(file) = parse_file(&text) else {
+            return Ok(());
+        };
+        let headers: Vec<String> = ["A", "B", "Child 1 Name"].map(String::from).to_vec();
+        for against in [Some(&headers[..]), None] {
+            match Mapping::compile(&file, against) {
+                Err(problems) => prop_assert!(!problems.0.is_empty()),
+                Ok(mapping) => {
+                    let row = bcetl::read::Row::new(2, cells.clone());
+                    let mapped = mapping.apply(&row);
+                    let back = mapping.reverse(&mapped.contact);
+                    prop_assert_eq!(back.len(), mapping.columns.len());
                 }
             }
         }
