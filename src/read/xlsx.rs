@@ -292,3 +292,56 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod round_trip {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Whatever text sits wherever in a sheet, each row comes back with its spreadsheet
+        /// number and each cell in its column, as written.
+        #[test]
+        fn cells_come_back_where_they_were_written(
+            cells in proptest::collection::btree_map(
+                (0u32..40, 0u16..8),
+                "[a-zA-Z0-9 éß\\n\\t\"'<>&;,]{1,12}",
+                1..60,
+            ),
+        ) {
+            let file = tempfile::Builder::new().suffix(".xlsx").tempfile().unwrap();
+            let mut book = rust_xlsxwriter::Workbook::new();
+            let sheet = book.add_worksheet();
+            for ((r, c), text) in &cells {
+                sheet.write_string(*r, *c, text).unwrap();
+            }
+            book.save(file.path()).unwrap();
+            let options = ReadOptions { header_row: Some(0), ..ReadOptions::default() };
+            let table = open(file.path(), &options).unwrap();
+            let read: BTreeMap<usize, Vec<String>> = table
+                .rows
+                .map(|r| r.unwrap())
+                .map(|r| (r.number, r.to_vec()))
+                .collect();
+            let mut expected: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+            for ((r, c), text) in &cells {
+                let row = expected.entry(*r as usize + 1).or_default();
+                if row.len() <= *c as usize {
+                    row.resize(*c as usize + 1, String::new());
+                }
+                row[*c as usize] = text.clone();
+            }
+            // Rows whose every cell is blank to the eye are skipped, as in CSV.
+            expected.retain(|_, row| row.iter().any(|t| !t.trim().is_empty()));
+            prop_assert_eq!(read.keys().collect::<Vec<_>>(), expected.keys().collect::<Vec<_>>());
+            for (number, row) in &expected {
+                for (c, text) in row.iter().enumerate() {
+                    prop_assert_eq!(&read[number][c], text, "row {} column {}", number, c);
+                }
+            }
+        }
+    }
+}
