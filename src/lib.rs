@@ -9,7 +9,9 @@
 //! - [`schema`]: the API's records, shared by every stage.
 //!
 //! The API client, the writer, the exporter and the sandbox server join as their own modules;
-//! `cmd` holds one file per subcommand and calls into the stages, never the reverse.
+//! `cmd` holds one file per subcommand and calls into the stages, never the reverse. Beside
+//! them, [`output`] writes files that appear whole or not at all, and [`interrupt`] turns
+//! Ctrl-C into a clean stop.
 
 pub mod api;
 pub mod cli;
