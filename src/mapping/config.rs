@@ -1,6 +1,6 @@
 //! The mapping file as written: plain serde structures, one per TOML table.
 //!
-//! Nothing here is checked beyond TOML's own syntax; [`super::compile`] turns a `MappingFile`
+//! Nothing here is checked beyond TOML's own syntax; `compile.rs` turns a `MappingFile`
 //! into a runnable [`super::Mapping`] and reports every problem at once. Field names under
 //! `[fields]`, `[spouse]` and friends are free keys here, so a misspelt one is reported with a
 //! suggestion instead of a bare serde error.

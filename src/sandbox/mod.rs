@@ -6,7 +6,7 @@
 //! `bcetl sandbox serve` runs it in the foreground; [`Sandbox::start`] runs it on a thread of
 //! the current process (for `--sandbox` and for tests).
 //!
-//! The server is hyper with a hand-written dispatcher ([`routes`]): a dropped connection
+//! The server is hyper with a hand-written dispatcher (`routes.rs`): a dropped connection
 //! must be a connection closed without an answer, which a framework's handler cannot express.
 //! Depends on `schema` only.
 
