@@ -22,78 +22,120 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Table> {
     let range = workbook
         .worksheet_range(&name)
         .with_context(|| format!("{shown}: cannot read sheet {name:?}"))?;
-    let Some((first_row, first_col)) = range.start() else {
+    let Some((first_row, _)) = range.start() else {
         bail!("{shown}: sheet {name:?} is empty; expected a header row and data rows");
     };
-    // Only XLSX shows calamine its number formats, so zero-padded zips keep their zeros
-    // there alone (see xlsx.rs); here a number is its digits.
-    let cell_text = |_row: u32, _col: u32, data: &Data| text_of(data, None);
-
-    // Absolute sheet rows are 0-based; a user counts from 1.
-    let header_row = options.header_row.unwrap_or(first_row as usize + 1);
-    let width = range.width();
-    let row_cells = |abs_row: u32| -> Row {
+    let (end_row, end_col) = range.end().expect("a non-empty range has an end");
+    // Rows from column A, as a user counts columns. Only XLSX shows calamine its number
+    // formats, so zero-padded zips keep their zeros there alone (see xlsx.rs).
+    let mut next_row = first_row;
+    let rows = move || -> Result<Option<Row>> {
+        if next_row > end_row {
+            return Ok(None);
+        }
+        let r = next_row;
+        next_row += 1;
         let mut problems = Vec::new();
-        let mut cells = vec![String::new(); first_col as usize];
-        for c in 0..width as u32 {
-            let abs_col = first_col + c;
-            let data = range.get_value((abs_row, abs_col)).unwrap_or(&Data::Empty);
-            cells.push(cell_text(abs_row, abs_col, data).unwrap_or_else(|message| {
-                problems.push(CellProblem {
-                    column: Some(abs_col as usize),
-                    message,
-                });
-                String::new()
-            }));
-        }
-        Row {
-            number: abs_row as usize + 1,
-            record: csv::StringRecord::from(cells),
-            problems,
-        }
+        let cells: Vec<String> = (0..=end_col)
+            .map(|c| {
+                let data = range.get_value((r, c)).unwrap_or(&Data::Empty);
+                text_of(data, None).unwrap_or_else(|message| {
+                    problems.push(CellProblem {
+                        column: Some(c as usize),
+                        message,
+                    });
+                    String::new()
+                })
+            })
+            .collect();
+        let mut row = Row::new(r as usize + 1, cells);
+        row.problems = problems;
+        Ok(Some(row))
     };
+    sheet_table(path, &name, options, end_col as usize + 1, rows)
+}
 
-    let (end_row, _) = range.end().expect("a non-empty range has an end");
-    let headers = if header_row == 0 {
-        None
+/// A sheet's table from its rows in order, numbered as the sheet numbers them (blank rows may
+/// be among them, or missing): the header row chosen, then the data rows, each fitted to the
+/// header. The XLSX stream and the whole-sheet readers both end here.
+pub(super) fn sheet_table(
+    path: &Path,
+    name: &str,
+    options: &ReadOptions,
+    declared_columns: usize,
+    mut next: impl FnMut() -> Result<Option<Row>> + Send + 'static,
+) -> Result<Table> {
+    let shown = path.display().to_string();
+
+    let Some(first) = next_used(&mut next)? else {
+        bail!("{shown}: sheet {name:?} is empty; expected a header row and data rows");
+    };
+    let header_row = options.header_row.unwrap_or(first.number);
+    let (headers, mut pending) = if header_row == 0 {
+        let width = declared_columns.max(first.record.len());
+        (letter_headers(width), Some(first))
     } else {
-        if header_row > end_row as usize + 1 {
+        let mut row = first;
+        while row.number < header_row {
+            row = match next()? {
+                Some(next_row) => next_row,
+                None => bail!(
+                    "{shown}: sheet {name:?} ends at row {} before its header row {header_row}",
+                    row.number
+                ),
+            };
+        }
+        let names = if row.number == header_row {
+            trim_trailing_blanks(row.to_vec())
+        } else {
+            Vec::new()
+        };
+        if names.is_empty() {
             bail!(
-                "{shown}: sheet {name:?} ends at row {} before its header row {header_row}",
-                end_row + 1
+                "{shown}: sheet {name:?}: row {header_row} is blank; expected the column names \
+                 there (--header-row says which row holds them)"
             );
         }
-        let header = row_cells(header_row as u32 - 1);
-        Some(name_headers(
-            path,
-            header_row,
-            trim_trailing_blanks(header.to_vec()),
-        )?)
+        (name_headers(path, header_row, names)?, None)
     };
-    let data_start = if header_row == 0 {
-        first_row
-    } else {
-        header_row as u32
-    };
-    let mut data_rows: Vec<Row> = (data_start..=end_row)
-        .map(row_cells)
-        .filter(|row| !row.cells().all(|c| c.trim().is_empty()) || !row.problems.is_empty())
-        .collect();
-    if data_rows.is_empty() {
+    // Look ahead to the first data row, so a header-only sheet is an error now.
+    if pending.is_none() {
+        pending = next_used(&mut next)?;
+    }
+    if pending.is_none() {
         bail!("{shown}: sheet {name:?} has a header row but no data rows");
     }
-    let headers = headers.unwrap_or_else(|| letter_headers(first_col as usize + width));
-    for row in &mut data_rows {
-        fit_to_headers(row, &headers);
-    }
-    drop(range);
+    let width_headers = headers.clone();
+    let rows = std::iter::from_fn(move || {
+        let mut row = match pending.take() {
+            Some(row) => row,
+            None => match next_used(&mut next) {
+                Ok(Some(row)) => row,
+                Ok(None) => return None,
+                Err(e) => return Some(Err(e)),
+            },
+        };
+        fit_to_headers(&mut row, &width_headers);
+        Some(Ok(row))
+    });
     Ok(Table {
         path: path.to_path_buf(),
         headers,
         header_row,
         description: format!("sheet {name:?}"),
-        rows: Box::new(data_rows.into_iter().map(Ok)),
+        rows: Box::new(rows),
     })
+}
+
+/// The next row with a value or a problem; rows of blank (but perhaps formatted) cells are
+/// skipped, as a user skips them.
+fn next_used(next: &mut impl FnMut() -> Result<Option<Row>>) -> Result<Option<Row>> {
+    while let Some(row) = next()? {
+        if !row.problems.is_empty() || row.cells().any(|c| !c.trim().is_empty()) {
+            return Ok(Some(row));
+        }
+    }
+    Ok(None)
 }
 
 /// The sheet the options ask for: by name (ignoring case), by 1-based position, or the first.
@@ -123,7 +165,7 @@ pub(super) fn choose_sheet(names: &[String], options: &ReadOptions, shown: &str)
     })
 }
 
-pub(super) fn trim_trailing_blanks(mut cells: Vec<String>) -> Vec<String> {
+fn trim_trailing_blanks(mut cells: Vec<String>) -> Vec<String> {
     while cells.last().is_some_and(|c| c.trim().is_empty()) {
         cells.pop();
     }

@@ -11,11 +11,11 @@ use std::io::BufReader;
 use std::path::Path;
 use std::sync::mpsc;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 use calamine::{open_workbook, Data, Reader, Xlsx};
 
-use super::sheet::{choose_sheet, text_of, trim_trailing_blanks, zero_pad_width};
-use super::{fit_to_headers, letter_headers, name_headers, CellProblem, ReadOptions, Row, Table};
+use super::sheet::{choose_sheet, sheet_table, text_of, zero_pad_width};
+use super::{CellProblem, ReadOptions, Row, Table};
 
 /// Rows read ahead of the consumer.
 const ROWS_AHEAD: usize = 256;
@@ -38,77 +38,9 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Table> {
         .recv()
         .map_err(|_| anyhow!("{shown}: the reader stopped before the sheet {name:?}"))??;
     let mut rows = rows_in.into_iter();
-    let mut next = move || rows.next().transpose();
-
-    let Some(first) = next_used(&mut next)? else {
-        bail!("{shown}: sheet {name:?} is empty; expected a header row and data rows");
-    };
-    let header_row = options.header_row.unwrap_or(first.number);
-    let (headers, mut pending) = if header_row == 0 {
-        let width = declared_columns.max(first.record.len());
-        (letter_headers(width), Some(first))
-    } else {
-        let mut row = first;
-        while row.number < header_row {
-            row = match next()? {
-                Some(next_row) => next_row,
-                None => bail!(
-                    "{shown}: sheet {name:?} ends at row {} before its header row {header_row}",
-                    row.number
-                ),
-            };
-        }
-        let names = if row.number == header_row {
-            trim_trailing_blanks(row.to_vec())
-        } else {
-            Vec::new()
-        };
-        if names.is_empty() {
-            bail!(
-                "{shown}: sheet {name:?}: row {header_row} is blank; expected the column names \
-                 there (--header-row says which row holds them)"
-            );
-        }
-        (name_headers(path, header_row, names)?, None)
-    };
-    // Look ahead to the first data row, so a header-only sheet is an error now.
-    if pending.is_none() {
-        pending = next_used(&mut next)?;
-    }
-    if pending.is_none() {
-        bail!("{shown}: sheet {name:?} has a header row but no data rows");
-    }
-    let width_headers = headers.clone();
-    let rows = std::iter::from_fn(move || {
-        let mut row = match pending.take() {
-            Some(row) => row,
-            None => match next_used(&mut next) {
-                Ok(Some(row)) => row,
-                Ok(None) => return None,
-                Err(e) => return Some(Err(e)),
-            },
-        };
-        fit_to_headers(&mut row, &width_headers);
-        Some(Ok(row))
-    });
-    Ok(Table {
-        path: path.to_path_buf(),
-        headers,
-        header_row,
-        description: format!("sheet {name:?}"),
-        rows: Box::new(rows),
+    sheet_table(path, &name, options, declared_columns, move || {
+        rows.next().transpose()
     })
-}
-
-/// The next row with a value or a problem; rows of blank (but perhaps formatted) cells are
-/// skipped, as a user skips them.
-fn next_used(next: &mut impl FnMut() -> Result<Option<Row>>) -> Result<Option<Row>> {
-    while let Some(row) = next()? {
-        if !row.problems.is_empty() || row.cells().any(|c| !c.trim().is_empty()) {
-            return Ok(Some(row));
-        }
-    }
-    Ok(None)
 }
 
 /// Runs on the reader thread: sends the sheet's declared width, then its rows in order, each
