@@ -21,12 +21,7 @@ fn validate(wd: &Workdir, input: &str) -> util::Run {
 fn missing_file() {
     let wd = Workdir::new();
     let run = validate(&wd, "nowhere.csv");
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("nowhere.csv: no such file"),
-        "{}",
-        run.stderr
-    );
+    run.fails_with(2, "nowhere.csv: no such file");
 }
 
 #[test]
@@ -34,12 +29,7 @@ fn empty_file() {
     let wd = Workdir::new();
     wd.write("in.csv", "");
     let run = validate(&wd, "in.csv");
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("in.csv: the file is empty"),
-        "{}",
-        run.stderr
-    );
+    run.fails_with(2, "in.csv: the file is empty");
 }
 
 #[test]
@@ -47,13 +37,7 @@ fn header_only_file() {
     let wd = Workdir::new();
     wd.write("in.csv", "First,Last,Email\n");
     let run = validate(&wd, "in.csv");
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr
-            .contains("in.csv: the file has a header row but no data rows"),
-        "{}",
-        run.stderr
-    );
+    run.fails_with(2, "in.csv: the file has a header row but no data rows");
 }
 
 #[test]
@@ -61,12 +45,9 @@ fn duplicate_headers() {
     let wd = Workdir::new();
     wd.write("in.csv", "First,Last,Email,email\na,b,c@d.io,e\n");
     let run = validate(&wd, "in.csv");
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr
-            .contains("in.csv: row 1: duplicate column name \"email\" in columns C and D"),
-        "{}",
-        run.stderr
+    run.fails_with(
+        2,
+        "in.csv: row 1: duplicate column name \"email\" in columns C and D",
     );
 }
 
@@ -81,12 +62,9 @@ fn missing_sheet() {
         "--sheet",
         "Contacts",
     ]);
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr
-            .contains("leads.xlsx: no sheet named \"Contacts\"; the sheets are: Read me, Leads"),
-        "{}",
-        run.stderr
+    run.fails_with(
+        2,
+        "leads.xlsx: no sheet named \"Contacts\"; the sheets are: Read me, Leads",
     );
     let run = wd.bcetl(&[
         "validate",
@@ -96,12 +74,7 @@ fn missing_sheet() {
         "--sheet",
         "7",
     ]);
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("no sheet 7: the workbook has 2"),
-        "{}",
-        run.stderr
-    );
+    run.fails_with(2, "no sheet 7: the workbook has 2");
 }
 
 #[test]
@@ -109,12 +82,7 @@ fn mapping_names_a_missing_column() {
     let wd = Workdir::new();
     wd.write("in.csv", "First Name,Last,E-mail\na,b,c@d.io\n");
     let run = validate(&wd, "in.csv");
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("m.toml: 2 problem(s) with in.csv"),
-        "{}",
-        run.stderr
-    );
+    run.fails_with(2, "m.toml: 2 problem(s) with in.csv");
     assert!(run.stderr.contains("[fields] first_name: column \"First\" is not in the file; did you mean \"First Name\"?"), "{}", run.stderr);
     assert!(
         run.stderr.contains(
@@ -134,12 +102,7 @@ fn broken_toml() {
         "[fields]\nfirst_name = \"First\nlast_name = \"Last\"\n",
     );
     let run = wd.bcetl(&["validate", "in.csv", "-m", "broken.toml"]);
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("broken.toml: not a valid mapping"),
-        "{}",
-        run.stderr
-    );
+    run.fails_with(2, "broken.toml: not a valid mapping");
     assert!(
         run.stderr.contains("line 2"),
         "the TOML error names its line: {}",
@@ -152,12 +115,7 @@ fn not_a_workbook() {
     let wd = Workdir::new();
     wd.write("fake.xlsx", "First,Last\n");
     let run = validate(&wd, "fake.xlsx");
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("fake.xlsx: cannot open as a workbook"),
-        "{}",
-        run.stderr
-    );
+    run.fails_with(2, "fake.xlsx: cannot open as a workbook");
 }
 
 #[test]
@@ -165,12 +123,7 @@ fn a_directory_instead_of_a_file() {
     let wd = Workdir::new();
     std::fs::create_dir(wd.path("dir.csv")).unwrap();
     let run = validate(&wd, "dir.csv");
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("dir.csv: cannot read"),
-        "{}",
-        run.stderr
-    );
+    run.fails_with(2, "dir.csv: cannot read");
 }
 
 #[test]
@@ -179,13 +132,7 @@ fn unknown_report_format() {
     wd.write("m.toml", MAPPING);
     wd.write("in.csv", "First,Last,Email\na,b,c@d.io\n");
     let run = wd.bcetl(&["validate", "in.csv", "-m", "m.toml", "--report", "r.pdf"]);
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr
-            .contains("r.pdf: cannot write a report as \"pdf\""),
-        "{}",
-        run.stderr
-    );
+    run.fails_with(2, "r.pdf: cannot write a report as \"pdf\"");
 }
 
 /// The findings of the CSV report as (row, column, rule).
@@ -270,8 +217,7 @@ fn bad_flags_are_usage_errors() {
     wd.write("m.toml", MAPPING);
     wd.write("in.csv", "First,Last,Email\na,b,c@d.io\n");
     let run = wd.bcetl(&["validate", "in.csv", "-m", "m.toml", "--delimiter", "::"]);
-    assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("--delimiter \"::\""), "{}", run.stderr);
+    run.fails_with(2, "--delimiter \"::\"");
     let run = wd.bcetl(&[
         "validate",
         "in.csv",
@@ -280,12 +226,7 @@ fn bad_flags_are_usage_errors() {
         "--encoding",
         "klingon",
     ]);
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("in.csv: unknown encoding \"klingon\""),
-        "{}",
-        run.stderr
-    );
+    run.fails_with(2, "in.csv: unknown encoding \"klingon\"");
     let run = wd.bcetl(&["validate", "in.csv"]);
     assert_eq!(run.code, 2, "clap's own usage errors exit 2 too");
 }
@@ -303,12 +244,9 @@ fn a_blank_header_row_in_a_workbook() {
     book.save(&path).unwrap();
     wd.write("m.toml", MAPPING);
     let run = wd.bcetl(&["validate", "in.xlsx", "-m", "m.toml", "--header-row", "2"]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("in.xlsx: sheet \"Sheet1\": row 2 is blank; expected the column names"),
-        "{}",
-        run.stderr
+    run.fails_with(
+        2,
+        "in.xlsx: sheet \"Sheet1\": row 2 is blank; expected the column names",
     );
 }
 
@@ -372,12 +310,9 @@ fn a_sheet_that_breaks_halfway_stops_the_run_and_keeps_the_old_reports() {
         "--emit",
         "e.jsonl",
     ]);
-    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
-    assert!(
-        run.stderr
-            .contains("broken.xlsx: sheet \"Sheet1\": cannot read the cells after row"),
-        "{}",
-        run.stderr
+    run.fails_with(
+        2,
+        "broken.xlsx: sheet \"Sheet1\": cannot read the cells after row",
     );
     assert_eq!(wd.read("r.xlsx"), "the report of an earlier run");
     assert_eq!(wd.read("e.jsonl"), "the bodies of an earlier run");
@@ -402,14 +337,10 @@ fn too_many_columns_for_an_xlsx_report() {
     );
     wd.write("m.toml", MAPPING);
     let run = wd.bcetl(&["validate", "wide.csv", "-m", "m.toml", "--report", "r.xlsx"]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr.contains(
-            "r.xlsx: the input has 16403 columns, and an XLSX report holds 16383 beside its \
-             Problems column; write a .csv report instead"
-        ),
-        "{}",
-        run.stderr
+    run.fails_with(
+        2,
+        "r.xlsx: the input has 16403 columns, and an XLSX report holds 16383 beside its \
+             Problems column; write a .csv report instead",
     );
     let run = wd.bcetl(&["validate", "wide.csv", "-m", "m.toml", "--report", "r.csv"]);
     assert_eq!(

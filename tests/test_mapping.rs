@@ -36,13 +36,7 @@ fn init_leaves_an_existing_mapping_alone_unless_forced() {
     wd.write("in.csv", "First,Last,Email\nAda,Lovelace,ada@example.com\n");
     wd.write("m.toml", "# hand-edited for weeks\n");
     let run = wd.bcetl(&["mapping", "init", "in.csv", "-o", "m.toml"]);
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr
-            .contains("m.toml: already exists; give --force to replace it"),
-        "{}",
-        run.stderr
-    );
+    run.fails_with(2, "m.toml: already exists; give --force to replace it");
     assert_eq!(wd.read("m.toml"), "# hand-edited for weeks\n");
     let run = wd.bcetl(&["mapping", "init", "in.csv", "-o", "in.csv", "--force"]);
     assert_eq!(run.code, 2, "not even with --force over the input");
@@ -159,12 +153,7 @@ fn family_groups_need_their_number() {
         "[family]\ncount = 2\nfirst_name = \"Child Name\"\n",
     );
     let run = wd.bcetl(&["mapping", "check", "m.toml"]);
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("write the member's number as {n}"),
-        "{}",
-        run.stderr
-    );
+    run.fails_with(2, "write the member's number as {n}");
 }
 
 #[test]

@@ -26,28 +26,31 @@ column = "D"
 
 /// A piece of a hostile file.
 fn piece() -> impl Strategy<Value = Vec<u8>> {
+    let known: Vec<&'static [u8]> = vec![
+        b",",
+        b";",
+        b"\t",
+        b"\"",
+        b"\"\"",
+        b"\n",
+        b"\r\n",
+        b"\r",
+        b"\xef\xbb\xbf",
+        b"\xff\xfe",
+        b"\xfe\xff",
+        b"\xc3",
+        b"\xe9",
+        "é".as_bytes(),
+        b"#N/A",
+        b"ada@example.com",
+        b"30.12.1934",
+        b"A,B,C,D,E\n",
+        b" ",
+    ];
     prop_oneof![
-        Just(b",".to_vec()),
-        Just(b";".to_vec()),
-        Just(b"\t".to_vec()),
-        Just(b"\"".to_vec()),
-        Just(b"\"\"".to_vec()),
-        Just(b"\n".to_vec()),
-        Just(b"\r\n".to_vec()),
-        Just(b"\r".to_vec()),
-        Just(b"\xef\xbb\xbf".to_vec()),
-        Just(b"\xff\xfe".to_vec()),
-        Just(b"\xfe\xff".to_vec()),
-        Just(b"\xc3".to_vec()),
-        Just(b"\xe9".to_vec()),
-        Just("é".as_bytes().to_vec()),
-        Just(b"#N/A".to_vec()),
-        Just(b"ada@example.com".to_vec()),
-        Just(b"30.12.1934".to_vec()),
-        Just(b"A,B,C,D,E\n".to_vec()),
-        Just(b" ".to_vec()),
-        "[a-zA-Z0-9]{1,6}".prop_map(String::into_bytes),
-        proptest::collection::vec(any::<u8>(), 1..4),
+        8 => prop::sample::select(known).prop_map(<[u8]>::to_vec),
+        1 => "[a-zA-Z0-9]{1,6}".prop_map(String::into_bytes),
+        1 => proptest::collection::vec(any::<u8>(), 1..4),
     ]
 }
 

@@ -15,6 +15,14 @@ pub struct Run {
     pub stderr: String,
 }
 
+impl Run {
+    /// Asserts that the run exited with `code` and said `message` on standard error.
+    pub fn fails_with(&self, code: i32, message: &str) {
+        assert_eq!(self.code, code, "{}{}", self.stdout, self.stderr);
+        assert!(self.stderr.contains(message), "{}", self.stderr);
+    }
+}
+
 impl Workdir {
     pub fn new() -> Workdir {
         Workdir {
