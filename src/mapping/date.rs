@@ -109,19 +109,12 @@ fn parse_numeric(text: &str, pieces: &[Piece]) -> Option<NaiveDate> {
 
 /// One to `max` ASCII digits at the start of `text`, and what follows them.
 fn digits(text: &str, max: usize) -> Option<(&str, i64)> {
-    let count = text
-        .bytes()
-        .take(max)
-        .take_while(u8::is_ascii_digit)
-        .count();
-    if count == 0 {
-        return None;
-    }
-    let mut value = 0i64;
-    for b in &text.as_bytes()[..count] {
+    let (mut value, mut count) = (0i64, 0);
+    for b in text.bytes().take(max).take_while(u8::is_ascii_digit) {
         value = value.checked_mul(10)?.checked_add(i64::from(b - b'0'))?;
+        count += 1;
     }
-    Some((&text[count..], value))
+    (count > 0).then(|| (&text[count..], value))
 }
 
 /// A calendar date from text: the given formats, then ISO (with or without a time, whose

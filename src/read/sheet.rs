@@ -48,9 +48,11 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Table> {
                 })
             })
             .collect();
-        let mut row = Row::new(r as usize + 1, cells);
-        row.problems = problems;
-        Ok(Some(row))
+        Ok(Some(Row {
+            number: r as usize + 1,
+            record: cells.into(),
+            problems,
+        }))
     };
     sheet_table(path, &name, options, end_col as usize + 1, rows)
 }

@@ -76,8 +76,7 @@ fn stream(
                 .and_then(|f| zero_pad_width(&f.format_code))
         })
         .collect();
-    // The row being read: its number, cells and problems.
-    let mut row: Option<(usize, Vec<String>, Vec<CellProblem>)> = None;
+    let mut row: Option<RowInProgress> = None;
     loop {
         let (cell, style) = match cells.next_cell_with_style_id() {
             Ok(Some(cell)) => cell,
@@ -85,7 +84,7 @@ fn stream(
             Err(e) => {
                 let after = row
                     .as_ref()
-                    .map_or(String::new(), |(n, _, _)| format!(" after row {n}"));
+                    .map_or(String::new(), |r| format!(" after row {}", r.number));
                 let _ = to_rows.send(Err(anyhow!(
                     "{shown}: sheet {sheet:?}: cannot read the cells{after}: {e}"
                 )));
@@ -94,10 +93,16 @@ fn stream(
         };
         let (r, c) = cell.get_position();
         let (number, column) = (r as usize + 1, c as usize);
-        if row.as_ref().is_some_and(|(n, _, _)| *n != number) && !send(&to_rows, row.take()) {
+        if row.as_ref().is_some_and(|r| r.number != number) && !send(&to_rows, row.take()) {
             return;
         }
-        let (_, texts, problems) = row.get_or_insert_with(|| (number, Vec::new(), Vec::new()));
+        let RowInProgress {
+            texts, problems, ..
+        } = row.get_or_insert_with(|| RowInProgress {
+            number,
+            texts: Vec::new(),
+            problems: Vec::new(),
+        });
         let data = Data::from(cell.get_value().clone());
         let pad = padding.get(style).copied().flatten();
         let text = text_of(&data, pad).unwrap_or_else(|message| {
@@ -116,16 +121,23 @@ fn stream(
     send(&to_rows, row.take());
 }
 
+/// A row being read cell by cell.
+struct RowInProgress {
+    number: usize,
+    texts: Vec<String>,
+    problems: Vec<CellProblem>,
+}
+
 /// Sends a finished row; false when nobody is listening any more.
-fn send(
-    to_rows: &mpsc::SyncSender<Result<Row>>,
-    row: Option<(usize, Vec<String>, Vec<CellProblem>)>,
-) -> bool {
-    let Some((number, texts, problems)) = row else {
+fn send(to_rows: &mpsc::SyncSender<Result<Row>>, row: Option<RowInProgress>) -> bool {
+    let Some(row) = row else {
         return true;
     };
-    let mut row = Row::new(number, texts);
-    row.problems = problems;
+    let row = Row {
+        number: row.number,
+        record: row.texts.into(),
+        problems: row.problems,
+    };
     to_rows.send(Ok(row)).is_ok()
 }
 

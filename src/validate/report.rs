@@ -189,8 +189,8 @@ impl ReportWriter for JsonReport {
 struct XlsxReport {
     workbook: Workbook,
     out: AtomicFile,
+    /// The input's column names: the report copies this many columns.
     headers: Vec<String>,
-    width: usize,
     error: Format,
     warning: Format,
     /// Rows past what a sheet can hold are counted, not written.
@@ -228,7 +228,6 @@ impl XlsxReport {
             workbook,
             out: AtomicFile::create(path)?,
             headers: headers.to_vec(),
-            width: headers.len(),
             error: Format::new()
                 .set_background_color(Color::RGB(0xFFC7CE))
                 .set_pattern(FormatPattern::Solid),
@@ -252,7 +251,7 @@ impl ReportWriter for XlsxReport {
         let sheet = self.workbook.worksheet_from_name("Rows")?;
         // Cells too long for Excel, cut here and said so in the Problems column.
         let mut cut = Vec::new();
-        for (c, cell) in row.cells().enumerate().take(self.width) {
+        for (c, cell) in row.cells().enumerate().take(self.headers.len()) {
             let shown = fit(cell, XLSX_MAX_CHARS);
             if matches!(shown, Cow::Owned(_)) {
                 cut.push(self.headers[c].clone());
@@ -310,7 +309,7 @@ impl ReportWriter for XlsxReport {
         if !problems.is_empty() {
             let text = problems.join("; ");
             let text = fit(&text, XLSX_MAX_CHARS);
-            let column = self.width as u16;
+            let column = self.headers.len() as u16;
             match mapped.findings.iter().map(|f| f.severity).min() {
                 Some(Severity::Error) => {
                     sheet.write_string_with_format(r, column, text, &self.error)?
