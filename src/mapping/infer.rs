@@ -321,21 +321,10 @@ fn guess(key: &str) -> Option<Guess> {
 /// A TOML basic string on one line, whatever the text holds: the toml crate writes text with
 /// line breaks as a multi-line string, which breaks out of a commented-out line.
 fn quote(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    use toml_writer::ToTomlValue;
+    toml_writer::TomlStringBuilder::new(text)
+        .as_basic()
+        .to_toml_value()
 }
 
 #[cfg(test)]
