@@ -76,7 +76,8 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Table> {
         lines_before: 0,
         quoted_breaks: 0,
     };
-    let mut next_record = move || -> Result<Option<(usize, csv::ByteRecord)>> {
+    // Each record with its row number and how many line breaks its cells hold.
+    let mut next_record = move || -> Result<Option<(Position, csv::ByteRecord)>> {
         match records.next() {
             None => Ok(None),
             Some(Ok(record)) => Ok(Some((rows_of.number(&record), record))),
@@ -99,9 +100,7 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Table> {
                     "{}: the file ends before its header row {header_row}",
                     path.display()
                 ),
-                Some((number, record)) if number >= header_row => {
-                    break decode_record(record, number)
-                }
+                Some((at, record)) if at.row >= header_row => break decode_record(record, at),
                 Some(_) => continue,
             }
         };
@@ -117,7 +116,7 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Table> {
                 path.display()
             ),
             Some((_, record)) if is_blank(&record) => continue,
-            Some((number, record)) => break decode_record(record, number),
+            Some((at, record)) => break decode_record(record, at),
         }
     };
     let headers = headers.unwrap_or_else(|| letter_headers(first.record.len()));
@@ -132,7 +131,7 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Table> {
             Err(e) => return Some(Err(e)),
             Ok(None) => return None,
             Ok(Some((_, record))) if is_blank(&record) => continue,
-            Ok(Some((number, record))) => pending = Some(decode_record(record, number)),
+            Ok(Some((at, record))) => pending = Some(decode_record(record, at)),
         }
     });
     Ok(Table {
@@ -182,7 +181,7 @@ struct RowNumbers {
 }
 
 impl RowNumbers {
-    fn number(&mut self, record: &csv::ByteRecord) -> usize {
+    fn number(&mut self, record: &csv::ByteRecord) -> Position {
         let mut cursor = record.position().map_or(0, |p| p.byte());
         let mut log = self.newlines.0.lock().expect("newline log lock");
         while let Some(&(at, byte)) = log.front() {
@@ -200,15 +199,23 @@ impl RowNumbers {
             log.pop_front();
         }
         drop(log);
-        let number = self.lines_before + 1 - self.quoted_breaks;
-        self.quoted_breaks += if memchr::memchr(b'\r', record.as_slice()).is_none() {
+        let row = self.lines_before + 1 - self.quoted_breaks;
+        let line_breaks = if memchr::memchr(b'\r', record.as_slice()).is_none() {
             // The record's bytes are its cells back to back: one SIMD count covers them all.
             memchr::memchr_iter(b'\n', record.as_slice()).count()
         } else {
             record.iter().map(line_breaks).sum()
         };
-        number
+        self.quoted_breaks += line_breaks;
+        Position { row, line_breaks }
     }
+}
+
+/// Where a record stands: its spreadsheet row, and the line breaks quoted inside its cells.
+#[derive(Clone, Copy)]
+struct Position {
+    row: usize,
+    line_breaks: usize,
 }
 
 /// Line breaks as a spreadsheet counts them: "\n", "\r\n", and a "\r" alone (old Mac files,
@@ -230,9 +237,10 @@ const RUNAWAY_CELL_LINES: usize = 100;
 
 /// Turns a record's bytes into text, noting each cell that is not valid UTF-8 and each cell
 /// that swallowed the lines after it.
-fn decode_record(record: csv::ByteRecord, number: usize) -> Row {
+fn decode_record(record: csv::ByteRecord, at: Position) -> Row {
     let mut problems = Vec::new();
-    if memchr::memchr2(b'\n', b'\r', record.as_slice()).is_some() {
+    // Only a record holding that many line breaks in all can have a cell holding them.
+    if at.line_breaks >= RUNAWAY_CELL_LINES {
         for (column, field) in record.iter().enumerate() {
             let lines = line_breaks(field);
             if lines >= RUNAWAY_CELL_LINES {
@@ -268,7 +276,7 @@ fn decode_record(record: csv::ByteRecord, number: usize) -> Row {
         }
     };
     Row {
-        number,
+        number: at.row,
         record,
         problems,
     }
