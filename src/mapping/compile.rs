@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::config::{MappingFile, SheetSpec, ValueSpec, ValueTable};
-use super::value::{Case, Convert, DateFormats, Part, PhoneLayout, Source, ValueRule};
+use super::date::DateFormats;
+use super::value::{Case, Convert, Part, PhoneLayout, Source, ValueRule};
 use super::{
     AddressRule, CategoryRule, EmailRule, ListRule, Mapping, NoteRule, PersonRules, PhoneRule,
     ServiceRule,

@@ -29,8 +29,9 @@ use crate::schema::{
 
 pub use compile::{did_you_mean, source_options, Problem, Problems};
 pub use config::MappingFile;
+pub use date::{parse_date, DateFormats};
 pub use infer::infer_mapping;
-pub use value::{check_email, parse_date, Cells, Convert, DateFormats, ValueIssue, ValueRule};
+pub use value::{check_email, Cells, Convert, ValueIssue, ValueRule};
 
 /// A compiled mapping, ready to run on rows of one header layout.
 #[derive(Debug, Clone)]

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 
 use chrono::NaiveDate;
 
-pub use super::date::{iso_date, parse_date, DateFormats};
+use super::date::{iso_date, parse_date, DateFormats};
 
 use crate::schema::ScalarValue;
 
