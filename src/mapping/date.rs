@@ -5,7 +5,7 @@
 use chrono::format::{Item, Numeric, Parsed, StrftimeItems};
 use chrono::NaiveDate;
 
-use super::value::trim;
+use super::text::trim;
 
 /// Date formats as written in the mapping, compiled once.
 #[derive(Debug, Clone, Default)]
@@ -40,19 +40,36 @@ impl PartialEq for DateFormats {
 }
 
 impl DateFormats {
-    /// Compiles strftime formats, or names the first that is not valid.
-    pub fn new(written: Vec<String>) -> Result<DateFormats, String> {
-        let compiled = written
-            .iter()
-            .map(|f| {
-                let items = StrftimeItems::new(f)
-                    .parse_to_owned()
-                    .map_err(|_| f.clone())?;
-                Ok(numeric_pieces(&items).map_or(Format::General(items), Format::Numeric))
-            })
-            .collect::<Result<_, String>>()?;
-        Ok(DateFormats { written, compiled })
+    /// Compiles strftime formats; otherwise says what is wrong with each format that is not
+    /// valid or does not name a year, a month and a day.
+    pub fn new(written: Vec<String>) -> Result<DateFormats, Vec<String>> {
+        let mut compiled = Vec::with_capacity(written.len());
+        let mut problems = Vec::new();
+        for format in &written {
+            match StrftimeItems::new(format).parse_to_owned() {
+                Err(_) => problems.push(format!(
+                    "date format {format:?} is not a valid strftime format"
+                )),
+                Ok(_) if !names_a_day(format) => problems.push(format!(
+                    "date format {format:?} must name a year, a month and a day (such as %d/%m/%Y)"
+                )),
+                Ok(items) => compiled
+                    .push(numeric_pieces(&items).map_or(Format::General(items), Format::Numeric)),
+            }
+        }
+        if problems.is_empty() {
+            Ok(DateFormats { written, compiled })
+        } else {
+            Err(problems)
+        }
     }
+}
+
+/// Whether a (valid) strftime format names a year, a month and a day.
+fn names_a_day(format: &str) -> bool {
+    let has = |codes: &[&str]| codes.iter().any(|c| format.contains(c));
+    (has(&["%Y", "%y", "%G"]) && has(&["%m", "%b", "%B", "%h"]) && has(&["%d", "%e"]))
+        || has(&["%F", "%D", "%x"])
 }
 
 /// The pieces of a format made of `%Y`, `%m` and `%d` once each, literal text and spaces
@@ -175,6 +192,14 @@ pub fn iso_date(day: NaiveDate) -> String {
         out.push(char::from(b'0' + (n % 10) as u8));
     }
     out
+}
+
+/// An API date (`YYYY-MM-DD`) in the first of the mapping's formats, for the reverse
+/// direction; `None` when the mapping names no format or the text is not such a date.
+pub fn format_date(iso: &str, formats: &DateFormats) -> Option<String> {
+    let format = formats.written.first()?;
+    let day = NaiveDate::parse_from_str(iso, "%Y-%m-%d").ok()?;
+    Some(day.format(format).to_string())
 }
 
 #[cfg(test)]

@@ -7,10 +7,11 @@
 
 use std::borrow::Cow;
 
-use chrono::NaiveDate;
-
-use super::date::{iso_date, parse_date, DateFormats};
-
+use super::date::{format_date, iso_date, parse_date, DateFormats};
+use super::email::check_email;
+use super::phone::{format_phone, PhoneLayout};
+use super::text::{title_case, to_lowercase, trim};
+use super::words::{match_code, parse_bool};
 use crate::schema::ScalarValue;
 
 /// Where a value comes from.
@@ -32,13 +33,6 @@ pub enum Case {
     Upper,
     Lower,
     Title,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PhoneLayout {
-    Keep,
-    Digits,
-    Us,
 }
 
 /// What the target takes, and so how a cleaned value is converted and checked.
@@ -253,13 +247,7 @@ impl ValueRule {
         let text = match (&self.convert, value) {
             (Convert::Bool(labels), ScalarValue::Bool(b)) => labels[usize::from(!*b)].clone(),
             (Convert::Date(formats), ScalarValue::Text(text)) => {
-                match (
-                    formats.written.first(),
-                    NaiveDate::parse_from_str(text, "%Y-%m-%d"),
-                ) {
-                    (Some(format), Ok(day)) => day.format(format).to_string(),
-                    _ => text.clone(),
-                }
+                format_date(text, formats).unwrap_or_else(|| text.clone())
             }
             (_, value) => value.to_cell(),
         };
@@ -349,69 +337,6 @@ fn quoted(text: &str) -> String {
     }
 }
 
-/// Capitalizes words typed in one case ("ROBERT", "robert" → "Robert") and leaves words that
-/// already mix cases alone, so "McRae" and "DeShawn" survive.
-fn title_case(text: &str) -> String {
-    if text.is_ascii() {
-        return title_case_ascii(text);
-    }
-    let mut out = String::with_capacity(text.len());
-    for word in text.split_inclusive(|c: char| c.is_whitespace() || c == '-' || c == '\'') {
-        let letters = word.chars().filter(|c| c.is_alphabetic());
-        let mixed =
-            letters.clone().any(char::is_uppercase) && letters.clone().any(char::is_lowercase);
-        if mixed {
-            out.push_str(word);
-            continue;
-        }
-        let mut chars = word.chars();
-        if let Some(first) = chars.next() {
-            out.extend(first.to_uppercase());
-            out.extend(chars.flat_map(char::to_lowercase));
-        }
-    }
-    out
-}
-
-/// [`title_case`] for ASCII text, changed in place word by word: names are mostly ASCII, and
-/// the general version's per-character case tables cost several times more.
-fn title_case_ascii(text: &str) -> String {
-    // `char::is_whitespace` on ASCII: tab, line feed, vertical tab, form feed, return, space.
-    let breaks = |b: &u8| matches!(b, b'\t'..=b'\r' | b' ' | b'-' | b'\'');
-    let mut out = text.to_string();
-    let mut start = 0;
-    for word in text.as_bytes().split_inclusive(breaks) {
-        let end = start + word.len();
-        let upper = word.iter().any(u8::is_ascii_uppercase);
-        if !(upper && word.iter().any(u8::is_ascii_lowercase)) {
-            out[start..start + 1].make_ascii_uppercase();
-            if upper {
-                out[start + 1..end].make_ascii_lowercase();
-            }
-        }
-        start = end;
-    }
-    out
-}
-
-/// `str::to_lowercase`, converting ASCII bytes directly and looking up the case tables only
-/// for the other characters (most of an email address is ASCII even when a name is not).
-fn to_lowercase(text: &str) -> String {
-    if text.contains('Σ') {
-        // Its lowercase depends on where it stands in a word; leave that to the library.
-        return text.to_lowercase();
-    }
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_ascii() {
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.extend(c.to_lowercase());
-        }
-    }
-    out
-}
-
 /// Anything rules can read cells from by column index: a row, or plain strings in tests.
 pub trait Cells {
     /// The cell in a column; blank past the end.
@@ -434,202 +359,6 @@ impl Cells for Vec<String> {
     fn cell(&self, index: usize) -> &str {
         self.as_slice().cell(index)
     }
-}
-
-const TRUE_WORDS: &[&str] = &[
-    "yes", "y", "true", "t", "1", "x", "on", "oui", "ja", "si", "sí",
-];
-const FALSE_WORDS: &[&str] = &["no", "n", "false", "f", "0", "off", "non", "nein"];
-
-/// Compares ignoring case without allocating: ASCII first, full Unicode folding only for
-/// text that is not ASCII (the hot path reads millions of cells).
-fn same_word(a: &str, b: &str) -> bool {
-    if a.is_ascii() && b.is_ascii() {
-        a.eq_ignore_ascii_case(b)
-    } else {
-        a.to_lowercase() == b.to_lowercase()
-    }
-}
-
-fn parse_bool(text: &str, labels: &[String; 2]) -> Option<bool> {
-    let t = trim(text);
-    // The word lists are checked with one ASCII test for the cell, not one per word.
-    let word = |words: &[&str]| {
-        if t.is_ascii() {
-            words.iter().any(|w| w.eq_ignore_ascii_case(t))
-        } else {
-            words.iter().any(|w| same_word(t, w))
-        }
-    };
-    if same_word(t, &labels[0]) || word(TRUE_WORDS) {
-        Some(true)
-    } else if same_word(t, &labels[1]) || word(FALSE_WORDS) {
-        Some(false)
-    } else {
-        None
-    }
-}
-
-/// Spelled-out forms people write for single-letter codes.
-const CODE_SYNONYMS: &[(&str, &str)] = &[
-    ("male", "m"),
-    ("man", "m"),
-    ("female", "f"),
-    ("woman", "f"),
-    ("work", "W"),
-    ("office", "W"),
-    ("home", "H"),
-    ("mobile", "M"),
-    ("cell", "M"),
-    ("cellular", "M"),
-    ("other", "O"),
-    ("fax", "F"),
-    ("pager", "P"),
-];
-
-fn match_code(text: &str, codes: &'static [&'static str]) -> Option<&'static str> {
-    let t = trim(text);
-    if let Some(code) = codes.iter().find(|c| c.eq_ignore_ascii_case(t)) {
-        return Some(code);
-    }
-    let (_, synonym) = CODE_SYNONYMS
-        .iter()
-        .find(|(word, _)| word.eq_ignore_ascii_case(t))?;
-    codes.iter().find(|c| *c == synonym).copied()
-}
-
-/// `str::trim`, skipping its character-by-character scan when the ends are plain ASCII
-/// non-space (the common case, and this runs on every cell).
-pub fn trim(text: &str) -> &str {
-    let bytes = text.as_bytes();
-    match (bytes.first(), bytes.last()) {
-        (Some(&first), Some(&last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => text,
-        _ => text.trim(),
-    }
-}
-
-const PLAIN: u8 = 0;
-
-/// Which bytes [`check_email`] must look at: `@`, `.`, white space and control characters,
-/// and the bytes of characters that are not ASCII.
-const EMAIL_BYTE: [u8; 256] = {
-    let mut table = [PLAIN; 256];
-    let mut b = 0;
-    while b < 256 {
-        if b <= 0x20 || b == 0x7f || b >= 0x80 || b == b'@' as usize || b == b'.' as usize {
-            table[b] = 1;
-        }
-        b += 1;
-    }
-    table
-};
-
-/// Why an address is not an email address, if it is not.
-///
-/// One pass over the bytes notes everything the checks below need (this runs on every email
-/// cell); the checks then go in the order a person would fix things.
-pub fn check_email(email: &str) -> Result<(), &'static str> {
-    if email.len() > 254 {
-        return Err("longer than 254 characters");
-    }
-    let bytes = email.as_bytes();
-    let (mut ats, mut at) = (0, 0);
-    let mut last_dot = None;
-    // Where the first ".." ends and where the last one starts, to tell which side of the @
-    // holds one.
-    let (mut first_double_dot_end, mut last_double_dot_start) = (None, None);
-    let mut non_ascii = false;
-    for (i, &b) in bytes.iter().enumerate() {
-        // Letters, digits and most punctuation need nothing: one table look-up skips them.
-        if EMAIL_BYTE[usize::from(b)] == PLAIN {
-            continue;
-        }
-        match b {
-            b'@' => {
-                ats += 1;
-                at = i;
-            }
-            b'.' => {
-                if i > 0 && bytes[i - 1] == b'.' {
-                    first_double_dot_end.get_or_insert(i);
-                    last_double_dot_start = Some(i - 1);
-                }
-                last_dot = Some(i);
-            }
-            0x80.. => non_ascii = true,
-            // ASCII white space and control characters.
-            _ => return Err("it contains white space"),
-        }
-    }
-    if non_ascii && email.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("it contains white space");
-    }
-    if ats == 0 {
-        return Err("no @");
-    }
-    if at == 0 {
-        return Err("nothing before the @");
-    }
-    if ats > 1 {
-        return Err("more than one @");
-    }
-    if at > 64 {
-        return Err("the part before the @ is longer than 64 characters");
-    }
-    let domain_has_dot = last_dot.is_some_and(|d| d > at);
-    if !domain_has_dot
-        || bytes.get(at + 1) == Some(&b'.')
-        || bytes.last() == Some(&b'.')
-        || last_double_dot_start.is_some_and(|d| d > at)
-    {
-        return Err("the domain after the @ is not a domain name");
-    }
-    if bytes[0] == b'.' || bytes[at - 1] == b'.' || first_double_dot_end.is_some_and(|d| d < at) {
-        return Err("misplaced dots before the @");
-    }
-    Ok(())
-}
-
-/// A phone number in the requested layout; numbers that do not fit it are kept as written.
-pub fn format_phone(text: &str, layout: PhoneLayout) -> String {
-    let text = trim(text);
-    match layout {
-        PhoneLayout::Keep => text.to_string(),
-        PhoneLayout::Digits => {
-            let mut out = String::with_capacity(text.len());
-            if text.starts_with('+') {
-                out.push('+');
-            }
-            out.extend(text.chars().filter(char::is_ascii_digit));
-            out
-        }
-        PhoneLayout::Us => us_phone(text).unwrap_or_else(|| text.to_string()),
-    }
-}
-
-/// `(404) 657-4938` from ten digits, or eleven with the country code 1, and no letters
-/// ("ext"); `None` when the number is not such a number.
-fn us_phone(text: &str) -> Option<String> {
-    let mut digits = [0u8; 11];
-    let mut count = 0;
-    for &b in text.as_bytes() {
-        if b.is_ascii_digit() {
-            *digits.get_mut(count)? = b;
-            count += 1;
-        } else if b.is_ascii_alphabetic() {
-            return None;
-        }
-    }
-    let national = match count {
-        11 if digits[0] == b'1' => &digits[1..11],
-        10 => &digits[..10],
-        _ => return None,
-    };
-    let mut out = *b"(000) 000-0000";
-    out[1..4].copy_from_slice(&national[..3]);
-    out[6..9].copy_from_slice(&national[3..6]);
-    out[10..].copy_from_slice(&national[6..]);
-    Some(String::from_utf8(out.to_vec()).expect("ASCII digits"))
 }
 
 #[cfg(test)]
@@ -714,123 +443,6 @@ mod tests {
     }
 
     #[test]
-    fn emails_and_phones() {
-        assert!(check_email("ada@example.com").is_ok());
-        for bad in [
-            "ada", "ada@", "@x.io", "a b@x.io", "a@@x.io", "a@x", "a@x..io", ".a@x.io",
-        ] {
-            assert!(check_email(bad).is_err(), "{bad}");
-        }
-        assert_eq!(
-            format_phone("404.657.4938", PhoneLayout::Us),
-            "(404) 657-4938"
-        );
-        assert_eq!(
-            format_phone("+1 404 657 4938", PhoneLayout::Us),
-            "(404) 657-4938"
-        );
-        assert_eq!(
-            format_phone("+44 20 7946 0958", PhoneLayout::Us),
-            "+44 20 7946 0958"
-        );
-        assert_eq!(
-            format_phone("+44 20 7946 0958", PhoneLayout::Digits),
-            "+442079460958"
-        );
-    }
-
-    #[test]
-    fn fast_trim_matches_the_standard_one() {
-        for text in [
-            "",
-            " ",
-            "a",
-            " a",
-            "a ",
-            "\u{a0}x",
-            "x\u{2003}",
-            "é",
-            " é ",
-            "ab\tc",
-        ] {
-            assert_eq!(trim(text), text.trim(), "{text:?}");
-        }
-    }
-
-    /// The plain versions the fast paths must agree with.
-    mod reference {
-        pub fn check_email(email: &str) -> Result<(), &'static str> {
-            if email.len() > 254 {
-                return Err("longer than 254 characters");
-            }
-            if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                return Err("it contains white space");
-            }
-            let ats = email.matches('@').count();
-            if ats == 0 {
-                return Err("no @");
-            }
-            let (local, domain) = email.rsplit_once('@').unwrap();
-            if local.is_empty() {
-                return Err("nothing before the @");
-            }
-            if ats > 1 {
-                return Err("more than one @");
-            }
-            if local.len() > 64 {
-                return Err("the part before the @ is longer than 64 characters");
-            }
-            if !domain.contains('.')
-                || domain.starts_with('.')
-                || domain.ends_with('.')
-                || domain.contains("..")
-            {
-                return Err("the domain after the @ is not a domain name");
-            }
-            if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
-                return Err("misplaced dots before the @");
-            }
-            Ok(())
-        }
-
-        pub fn title_case(text: &str) -> String {
-            let mut out = String::new();
-            for word in text.split_inclusive(|c: char| c.is_whitespace() || c == '-' || c == '\'') {
-                let letters = word.chars().filter(|c| c.is_alphabetic());
-                let mixed = letters.clone().any(char::is_uppercase)
-                    && letters.clone().any(char::is_lowercase);
-                if mixed {
-                    out.push_str(word);
-                } else {
-                    let mut chars = word.chars();
-                    if let Some(first) = chars.next() {
-                        out.extend(first.to_uppercase());
-                        out.extend(chars.flat_map(char::to_lowercase));
-                    }
-                }
-            }
-            out
-        }
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn fast_email_check_agrees_with_the_plain_one(
-            email in "[a.@ A-Z\\x00\\x7f\u{a0}é]{0,12}|[a-z.]{0,70}@[a-z.]{0,8}"
-        ) {
-            proptest::prop_assert_eq!(check_email(&email), reference::check_email(&email));
-        }
-
-        #[test]
-        fn fast_case_changes_agree_with_the_library(text in "[aZ \\t\\x0b'\\-.éÉΣß1]{0,12}") {
-            proptest::prop_assert_eq!(title_case(&text), reference::title_case(&text));
-            let ascii: String = text.chars().filter(char::is_ascii).collect();
-            proptest::prop_assert_eq!(title_case(&ascii), reference::title_case(&ascii));
-            proptest::prop_assert_eq!(to_lowercase(&text), text.to_lowercase());
-        }
-    }
-
-    #[test]
     fn long_values_are_cut_in_messages_only() {
         let rule = ValueRule::column("gender", 0, Convert::Enum(&["m", "f"]));
         let long = "x".repeat(500);
@@ -841,12 +453,5 @@ mod tests {
             .starts_with(&format!("\"{}\"… is not one of", "x".repeat(80))));
         let issue = rule.read(&cells(&["xy"])).unwrap_err();
         assert_eq!(issue.message, "\"xy\" is not one of m, f");
-    }
-
-    #[test]
-    fn enum_synonyms() {
-        assert_eq!(match_code("Female", &["m", "f"]), Some("f"));
-        assert_eq!(match_code("cell", crate::schema::PHONE_TYPES), Some("M"));
-        assert_eq!(match_code("w", crate::schema::PHONE_TYPES), Some("W"));
     }
 }
