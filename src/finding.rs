@@ -41,3 +41,53 @@ pub struct Finding {
     pub message: String,
     pub severity: Severity,
 }
+
+impl Finding {
+    /// An error at `row`, in `column` (an index into `columns`, the input's headers) when one
+    /// cell is at fault; the field, value and message are added with the methods below.
+    pub fn error(
+        row: usize,
+        column: Option<usize>,
+        columns: &[String],
+        rule: &'static str,
+    ) -> Finding {
+        Finding {
+            row,
+            column_index: column,
+            column: column.and_then(|c| columns.get(c).cloned()),
+            field: None,
+            value: String::new(),
+            rule,
+            message: String::new(),
+            severity: Severity::Error,
+        }
+    }
+
+    /// A warning, placed as [`Finding::error`] places an error.
+    pub fn warning(
+        row: usize,
+        column: Option<usize>,
+        columns: &[String],
+        rule: &'static str,
+    ) -> Finding {
+        Finding {
+            severity: Severity::Warning,
+            ..Finding::error(row, column, columns, rule)
+        }
+    }
+
+    pub fn field(mut self, field: impl Into<String>) -> Finding {
+        self.field = Some(field.into());
+        self
+    }
+
+    pub fn value(mut self, value: impl Into<String>) -> Finding {
+        self.value = value.into();
+        self
+    }
+
+    pub fn message(mut self, message: impl Into<String>) -> Finding {
+        self.message = message.into();
+        self
+    }
+}

@@ -40,9 +40,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 fn read_options(base: ReadOptions, args: &ReadArgs) -> Result<ReadOptions> {
     let delimiter = match args.delimiter.as_deref() {
         None => base.delimiter,
-        Some("tab" | "\\t" | "\t") => Some(b'\t'),
-        Some(d) if d.len() == 1 => Some(d.as_bytes()[0]),
-        Some(other) => anyhow::bail!("--delimiter {other:?}: expected one character, or \"tab\""),
+        Some(text) => {
+            Some(read::parse_delimiter(text).map_err(|e| anyhow::anyhow!("--delimiter {e}"))?)
+        }
     };
     Ok(ReadOptions {
         sheet: args.sheet.as_deref().map(SheetRef::parse).or(base.sheet),

@@ -147,6 +147,16 @@ impl InputKind {
 }
 
 /// Opens an input file for reading rows.
+/// A CSV delimiter as a person writes it, in a mapping or on the command line: one
+/// character, or `tab` (also `\t`, escaped or not).
+pub fn parse_delimiter(text: &str) -> Result<u8, String> {
+    match text {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        d if d.len() == 1 => Ok(d.as_bytes()[0]),
+        other => Err(format!("{other:?}: expected one character, or \"tab\"")),
+    }
+}
+
 pub fn open(path: &Path, options: &ReadOptions) -> Result<Table> {
     if !path.exists() {
         bail!("{}: no such file", path.display());

@@ -1,0 +1,297 @@
+//! Compiling a contact mapping: each section of the file into its targets, in the order rows
+//! are mapped (the contact's fields, assignment and type, phones, addresses, services, lists,
+//! categories, custom fields, notes, then the nested contacts).
+
+use std::collections::BTreeMap;
+
+use super::compile::{spec_text, Compiler};
+use super::config::{MappingFile, TypedSection, ValueSpec};
+use super::targets::{
+    AddressRule, CategoryRule, EmailRule, NoteRule, Person, PhoneRule, ServiceRule, Target,
+};
+use super::value::{Convert, ValueRule};
+use crate::schema::{IM_SERVICE_TYPES, PHONE_TYPES, SOCIAL_MEDIA_TYPES};
+
+/// The targets of a contact mapping; problems go to `c`.
+pub(super) fn targets(c: &mut Compiler, file: &MappingFile) -> Vec<Target> {
+    let mut targets = vec![contact(c, file)];
+    // Two keys of [fields] that are not scalar fields: a user's email and a type's name.
+    if let Some(spec) = file.fields.get("assigned_to") {
+        let place = "[fields] assigned_to";
+        let rule = c.value(place, "assigned_to", spec, Convert::Email, None);
+        targets.extend(rule.map(Target::AssignedTo));
+    }
+    if let Some(spec) = file.fields.get("contact_type") {
+        let place = "[fields] contact_type";
+        let rule = c.value(place, "contact_type", spec, Convert::Text, None);
+        targets.extend(rule.map(Target::ContactType));
+    }
+    targets.extend(phones(c, file));
+    targets.extend(addresses(c, file));
+    let im = services(c, "im_services", &file.im_services, IM_SERVICE_TYPES);
+    targets.extend(im.into_iter().map(Target::ImService));
+    let social = services(c, "social_media", &file.social_media, SOCIAL_MEDIA_TYPES);
+    targets.extend(social.into_iter().map(Target::SocialMedia));
+    if let Some(s) = &file.tags {
+        if let Some(list) = c.list("[tags]", "tags", &s.value_spec(), s.split.as_deref()) {
+            targets.push(Target::Tags(list));
+        }
+    }
+    if let Some(s) = &file.interests {
+        let list = c.list(
+            "[interests]",
+            "interests",
+            &s.value_spec(),
+            s.split.as_deref(),
+        );
+        targets.extend(list.map(Target::Interests));
+    }
+    targets.extend(categories(c, file));
+    let mapped_custom = custom_fields(c, file, &mut targets);
+    let custom_end = targets.len();
+    targets.extend(notes(c, file));
+    if let Some(fields) = &file.spouse {
+        targets.push(Target::Person(
+            Person::Spouse,
+            c.person("spouse", fields, true, None),
+        ));
+    }
+    if let Some(fields) = &file.business {
+        targets.push(Target::Person(
+            Person::Business,
+            c.person("business", fields, true, None),
+        ));
+    }
+    targets.extend(family(c, file));
+    unmapped_columns(c, file, &mapped_custom, &mut targets, custom_end);
+    targets
+}
+
+/// The contact's own fields and its `[[emails]]`.
+fn contact(c: &mut Compiler, file: &MappingFile) -> Target {
+    let mut person = c.person("fields", &file.fields, false, None);
+    let first_listed = person.emails.len();
+    for (i, section) in file.emails.iter().enumerate() {
+        let place = format!("[[emails]] #{}", i + 1);
+        if let Some(value) = c.value(
+            &place,
+            "emails.email",
+            &section.value_spec(),
+            Convert::Email,
+            None,
+        ) {
+            person.emails.push(EmailRule {
+                value,
+                is_office: section.is_office,
+            });
+        }
+    }
+    c.duplicate_columns(
+        "[[emails]]",
+        person.emails[first_listed..].iter().map(|r| &r.value),
+    );
+    Target::Person(Person::Contact, person)
+}
+
+fn phones(c: &mut Compiler, file: &MappingFile) -> Vec<Target> {
+    let mut rules = Vec::new();
+    for (i, section) in file.phones.iter().enumerate() {
+        let place = format!("[[phones]] #{}", i + 1);
+        let phone_type = section
+            .phone_type
+            .as_deref()
+            .and_then(|t| c.code(&place, "type", t, PHONE_TYPES));
+        let layout = c.phone_layout(&place, section.phone.as_deref());
+        if let Some(value) = c.value(
+            &place,
+            "phones.phone",
+            &section.value_spec(),
+            Convert::Phone(layout),
+            None,
+        ) {
+            rules.push(PhoneRule {
+                value,
+                phone_type,
+                is_office: section.is_office,
+            });
+        }
+    }
+    c.duplicate_columns("[[phones]]", rules.iter().map(|r| &r.value));
+    rules.into_iter().map(Target::Phone).collect()
+}
+
+fn addresses(c: &mut Compiler, file: &MappingFile) -> Vec<Target> {
+    let mut targets = Vec::new();
+    for (i, section) in file.addresses.iter().enumerate() {
+        let place = format!("[[addresses]] #{}", i + 1);
+        let mut parts = Vec::new();
+        for (name, spec) in &section.parts {
+            let place = format!("{place} {name}");
+            match crate::schema::contact_address_part(name) {
+                Some(part) => {
+                    let target = format!("addresses.{part}");
+                    if let Some(rule) = c.value(&place, &target, spec, Convert::Text, None) {
+                        parts.push((part, rule));
+                    }
+                }
+                None => {
+                    let known = crate::schema::ADDRESS_PARTS.iter().copied();
+                    c.unknown(&place, name, known.chain(["is_office"]))
+                }
+            }
+        }
+        if parts.is_empty() {
+            c.problem(
+                &place,
+                "an address needs at least one part, such as address = \"Street\"".into(),
+            );
+        }
+        targets.push(Target::Address(AddressRule {
+            parts,
+            is_office: section.is_office,
+        }));
+    }
+    targets
+}
+
+/// Instant messaging or social media sections: a service type and a value each.
+fn services(
+    c: &mut Compiler,
+    kind: &str,
+    sections: &[TypedSection],
+    allowed: &'static [&'static str],
+) -> Vec<ServiceRule> {
+    let mut rules = Vec::new();
+    for (i, section) in sections.iter().enumerate() {
+        let place = format!("[[{kind}]] #{}", i + 1);
+        let service = c.code(&place, "type", &section.service, allowed);
+        let target = format!("{kind}.name");
+        let value = c.value(&place, &target, &section.value_spec(), Convert::Text, None);
+        if let (Some(service), Some(value)) = (service, value) {
+            rules.push(ServiceRule { service, value });
+        }
+    }
+    rules
+}
+
+fn categories(c: &mut Compiler, file: &MappingFile) -> Vec<Target> {
+    let mut targets = Vec::new();
+    for (i, s) in file.categories.iter().enumerate() {
+        let place = format!("[[categories]] #{}", i + 1);
+        if s.name.trim().is_empty() {
+            c.problem(
+                &place,
+                "a category needs its name: name = \"Industry\"".into(),
+            );
+        }
+        let target = format!("categories.{}", s.name);
+        // A category holds one value per cell unless given a `split` ("" is "no split").
+        let split = s.split.as_deref().or(Some(""));
+        if let Some(list) = c.list(&place, &target, &s.value_spec(), split) {
+            targets.push(Target::Category(CategoryRule {
+                name: s.name.clone(),
+                list,
+            }));
+        }
+    }
+    targets
+}
+
+/// `[custom_fields]`; returns the names mapped (lowercase → as written).
+fn custom_fields(
+    c: &mut Compiler,
+    file: &MappingFile,
+    targets: &mut Vec<Target>,
+) -> BTreeMap<String, String> {
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for (name, spec) in &file.custom_fields {
+        let place = format!("[custom_fields] {name:?}");
+        if let Some(other) = seen.insert(name.to_lowercase(), name.clone()) {
+            c.problem(&place, format!("duplicate target: custom field {other:?} is mapped twice (names are compared ignoring case)"));
+        }
+        let target = format!("custom_fields.{name}");
+        if let Some(rule) = c.value(&place, &target, spec, Convert::Text, None) {
+            targets.push(Target::CustomField(name.clone(), rule));
+        }
+    }
+    seen
+}
+
+fn notes(c: &mut Compiler, file: &MappingFile) -> Vec<Target> {
+    let mut targets = Vec::new();
+    for (i, s) in file.contact_notes.iter().enumerate() {
+        let place = format!("[[contact_notes]] #{}", i + 1);
+        let subject = s
+            .subject
+            .as_ref()
+            .and_then(|spec| c.value(&place, "contact_notes.subject", spec, Convert::Text, None));
+        if let Some(note) = c.value(&place, "contact_notes.note", &s.note, Convert::Text, None) {
+            targets.push(Target::Note(NoteRule { subject, note }));
+        }
+    }
+    targets
+}
+
+fn family(c: &mut Compiler, file: &MappingFile) -> Vec<Target> {
+    let Some(section) = &file.family else {
+        return Vec::new();
+    };
+    if !(1..=50).contains(&section.count) {
+        c.problem(
+            "[family] count",
+            format!(
+                "{} family members per row? count must be 1 to 50",
+                section.count
+            ),
+        );
+    }
+    let numbered = section
+        .fields
+        .values()
+        .any(|spec: &ValueSpec| spec_text(spec).contains("{n}"));
+    if !numbered {
+        c.problem("[family]", "every family member would read the same columns: write the member's number as {n}, as in \"Child {n} Name\"".into());
+    }
+    (1..=section.count.min(50))
+        .map(|n| {
+            let rules = c.person(&format!("family {n}"), &section.fields, true, Some(n));
+            Target::Person(Person::Family(n), rules)
+        })
+        .collect()
+}
+
+/// `unmapped_columns = "custom_fields"`: every column no rule reads becomes a custom field
+/// named after its header, placed after the mapped custom fields (before `at`).
+fn unmapped_columns(
+    c: &mut Compiler,
+    file: &MappingFile,
+    mapped_custom: &BTreeMap<String, String>,
+    targets: &mut Vec<Target>,
+    at: usize,
+) {
+    match file.unmapped_columns.as_deref() {
+        None | Some("ignore") => {}
+        Some("custom_fields") => {
+            let Some(headers) = c.headers else { return };
+            let used: std::collections::BTreeSet<usize> =
+                targets.iter().flat_map(Target::columns).collect();
+            let extra: Vec<Target> = headers
+                .iter()
+                .enumerate()
+                .filter(|(index, name)| {
+                    !used.contains(index) && !mapped_custom.contains_key(&name.to_lowercase())
+                })
+                .map(|(index, name)| {
+                    let rule =
+                        ValueRule::column(format!("custom_fields.{name}"), index, Convert::Text);
+                    Target::CustomField(name.clone(), rule)
+                })
+                .collect();
+            targets.splice(at..at, extra);
+        }
+        Some(other) => c.problem(
+            "unmapped_columns",
+            format!("{other:?}: expected \"ignore\" or \"custom_fields\""),
+        ),
+    }
+}

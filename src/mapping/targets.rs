@@ -1,0 +1,447 @@
+//! What a compiled mapping is made of: one list of targets, each a place in the record that
+//! some rules fill from cells ([`Target::apply`]), write back to cells ([`Target::reverse`])
+//! and read columns for ([`Target::columns`]). A new construct is one new variant here and
+//! its compiler; the walkers in `mod.rs` are single loops over the list.
+
+use std::borrow::Cow;
+
+use super::text::trim;
+use super::value::ValueRule;
+use crate::finding::Finding;
+use crate::read::Row;
+use crate::schema::{
+    AddressInput, CategoryInput, ContactInput, ContactNoteInput, CustomFieldInput, EmailInput,
+    ImServiceInput, NamedRef, PhoneInput, ScalarField, ScalarValue, SocialMediaInput, UserRef,
+};
+
+/// One place in the record and the rules that fill it.
+#[derive(Debug, Clone)]
+pub(crate) enum Target {
+    /// The contact's own fields and emails, or a nested contact's.
+    Person(Person, PersonRules),
+    AssignedTo(ValueRule),
+    ContactType(ValueRule),
+    Phone(PhoneRule),
+    Address(AddressRule),
+    ImService(ServiceRule),
+    SocialMedia(ServiceRule),
+    Tags(ListRule),
+    Interests(ListRule),
+    Category(CategoryRule),
+    CustomField(String, ValueRule),
+    Note(NoteRule),
+}
+
+/// Whose fields a [`Target::Person`] fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Person {
+    Contact,
+    Spouse,
+    Business,
+    /// The n-th family member's rules (1-based, as `{n}` numbers the columns).
+    Family(usize),
+}
+
+/// Rules shared by the primary contact and the nested ones (spouse, business, family).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PersonRules {
+    pub scalars: Vec<(ScalarField, ValueRule)>,
+    pub emails: Vec<EmailRule>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct EmailRule {
+    pub value: ValueRule,
+    pub is_office: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct PhoneRule {
+    pub value: ValueRule,
+    pub phone_type: Option<&'static str>,
+    pub is_office: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct AddressRule {
+    pub parts: Vec<(&'static str, ValueRule)>,
+    pub is_office: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ServiceRule {
+    pub service: &'static str,
+    pub value: ValueRule,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ListRule {
+    pub value: ValueRule,
+    /// The delimiter between values; `None` for one value per cell.
+    pub split: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CategoryRule {
+    pub name: String,
+    pub list: ListRule,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct NoteRule {
+    pub subject: Option<ValueRule>,
+    pub note: ValueRule,
+}
+
+/// Per-row state while mapping: the row and where findings go.
+pub(crate) struct Ctx<'a> {
+    pub columns: &'a [String],
+    pub row: &'a Row,
+    pub findings: &'a mut Vec<Finding>,
+}
+
+impl Ctx<'_> {
+    fn value(&mut self, rule: &ValueRule) -> Option<ScalarValue> {
+        match rule.read(self.row) {
+            Ok(value) => value,
+            Err(issue) => {
+                self.findings.push(
+                    Finding::error(self.row.number, issue.column, self.columns, issue.rule)
+                        .field(rule.target.clone())
+                        .value(issue.value)
+                        .message(issue.message),
+                );
+                None
+            }
+        }
+    }
+
+    fn text(&mut self, rule: &ValueRule) -> Option<String> {
+        self.value(rule).map(ScalarValue::into_cell)
+    }
+}
+
+/// Which items of each repeated list a reverse has already written, so that the second
+/// home phone goes to the second `type = "H"` rule.
+#[derive(Default)]
+pub(crate) struct Taken {
+    phones: Vec<bool>,
+    addresses: Vec<bool>,
+    im_services: Vec<bool>,
+    social_media: Vec<bool>,
+    notes: Vec<bool>,
+}
+
+/// The first item not yet taken that `accepts` takes, now taken.
+fn take<'a, T>(
+    items: &'a [T],
+    taken: &mut Vec<bool>,
+    accepts: impl Fn(&T) -> bool,
+) -> Option<&'a T> {
+    taken.resize(items.len(), false);
+    let slot = (0..items.len()).find(|&i| !taken[i] && accepts(&items[i]))?;
+    taken[slot] = true;
+    Some(&items[slot])
+}
+
+impl Target {
+    /// Fills the target's part of `contact` from the row.
+    pub fn apply(&self, ctx: &mut Ctx, contact: &mut ContactInput) {
+        match self {
+            Target::Person(Person::Contact, rules) => rules.apply(ctx, contact),
+            Target::Person(person, rules) => {
+                let Some(nested) = rules.apply_nested(ctx) else {
+                    return;
+                };
+                match person {
+                    Person::Spouse => contact.spouse = Some(nested),
+                    Person::Business => contact.business = Some(nested),
+                    _ => contact.family.push(*nested),
+                }
+            }
+            Target::AssignedTo(rule) => {
+                contact.assigned_to = ctx.text(rule).map(|email| UserRef {
+                    id: None,
+                    email: Some(email),
+                })
+            }
+            Target::ContactType(rule) => {
+                contact.contact_type = ctx.text(rule).map(|name| NamedRef { name })
+            }
+            Target::Phone(rule) => {
+                if let Some(phone) = ctx.text(&rule.value) {
+                    contact.phones.push(PhoneInput {
+                        phone,
+                        phone_type: rule.phone_type.map(Cow::Borrowed),
+                        is_office: rule.is_office,
+                    });
+                }
+            }
+            Target::Address(rule) => {
+                let empty = AddressInput {
+                    is_office: rule.is_office,
+                    ..AddressInput::default()
+                };
+                let mut address = empty.clone();
+                for (part, value) in &rule.parts {
+                    *address.part_mut(part).expect("compiled parts are known") = ctx.text(value);
+                }
+                if address != empty {
+                    contact.addresses.push(address);
+                }
+            }
+            Target::ImService(rule) => {
+                if let Some(name) = ctx.text(&rule.value) {
+                    contact.im_services.push(ImServiceInput {
+                        im_services_type: Cow::Borrowed(rule.service),
+                        name,
+                    });
+                }
+            }
+            Target::SocialMedia(rule) => {
+                if let Some(name) = ctx.text(&rule.value) {
+                    contact.social_media.push(SocialMediaInput {
+                        social_media_type: Cow::Borrowed(rule.service),
+                        name,
+                    });
+                }
+            }
+            Target::Tags(rule) => {
+                contact.tags = split_list(rule, ctx.row, |name| NamedRef { name })
+            }
+            Target::Interests(rule) => {
+                contact.interests = split_list(rule, ctx.row, |name| NamedRef { name })
+            }
+            Target::Category(rule) => {
+                let values = split_list(&rule.list, ctx.row, |value| CategoryInput {
+                    name: rule.name.clone(),
+                    value,
+                });
+                contact.categories.extend(values);
+            }
+            Target::CustomField(name, rule) => {
+                if let Some(value) = ctx.text(rule) {
+                    contact.custom_fields.push(CustomFieldInput {
+                        name: name.clone(),
+                        value,
+                    });
+                }
+            }
+            Target::Note(rule) => {
+                if let Some(note) = ctx.text(&rule.note) {
+                    let subject = rule
+                        .subject
+                        .as_ref()
+                        .and_then(|s| ctx.text(s))
+                        .unwrap_or_default();
+                    contact
+                        .contact_notes
+                        .push(ContactNoteInput { subject, note });
+                }
+            }
+        }
+    }
+
+    /// Writes the target's part of `contact` back into `cells`: the inverse of
+    /// [`Target::apply`]. Repeated values fill the targets that match them in order;
+    /// values no target matches are left out.
+    pub fn reverse(&self, contact: &ContactInput, taken: &mut Taken, cells: &mut [String]) {
+        let text = |s: &str| ScalarValue::Text(s.to_string());
+        match self {
+            Target::Person(person, rules) => {
+                let nested = match person {
+                    Person::Contact => Some(contact),
+                    Person::Spouse => contact.spouse.as_deref(),
+                    Person::Business => contact.business.as_deref(),
+                    Person::Family(n) => contact.family.get(n - 1),
+                };
+                if let Some(nested) = nested {
+                    rules.reverse(nested, cells);
+                }
+            }
+            Target::AssignedTo(rule) => {
+                if let Some(email) = contact.assigned_to.as_ref().and_then(|u| u.email.as_ref()) {
+                    rule.write(&text(email), cells);
+                }
+            }
+            Target::ContactType(rule) => {
+                if let Some(kind) = &contact.contact_type {
+                    rule.write(&text(&kind.name), cells);
+                }
+            }
+            Target::Phone(rule) => {
+                let accepts = |p: &PhoneInput| {
+                    rule.phone_type == p.phone_type.as_deref() && rule.is_office == p.is_office
+                };
+                if let Some(p) = take(&contact.phones, &mut taken.phones, accepts) {
+                    rule.value.write(&text(&p.phone), cells);
+                }
+            }
+            Target::Address(rule) => {
+                let accepts = |a: &AddressInput| rule.is_office == a.is_office;
+                if let Some(a) = take(&contact.addresses, &mut taken.addresses, accepts) {
+                    for (part, value) in &rule.parts {
+                        if let Some(Some(part)) = a.part(part) {
+                            value.write(&text(part), cells);
+                        }
+                    }
+                }
+            }
+            Target::ImService(rule) => {
+                let accepts =
+                    |im: &ImServiceInput| rule.service.eq_ignore_ascii_case(&im.im_services_type);
+                if let Some(im) = take(&contact.im_services, &mut taken.im_services, accepts) {
+                    rule.value.write(&text(&im.name), cells);
+                }
+            }
+            Target::SocialMedia(rule) => {
+                let accepts = |sm: &SocialMediaInput| {
+                    rule.service.eq_ignore_ascii_case(&sm.social_media_type)
+                };
+                if let Some(sm) = take(&contact.social_media, &mut taken.social_media, accepts) {
+                    rule.value.write(&text(&sm.name), cells);
+                }
+            }
+            Target::Tags(rule) => {
+                join_list(rule, contact.tags.iter().map(|t| t.name.as_str()), cells)
+            }
+            Target::Interests(rule) => join_list(
+                rule,
+                contact.interests.iter().map(|t| t.name.as_str()),
+                cells,
+            ),
+            Target::Category(rule) => {
+                let values = contact
+                    .categories
+                    .iter()
+                    .filter(|c| c.name.eq_ignore_ascii_case(&rule.name))
+                    .map(|c| c.value.as_str());
+                join_list(&rule.list, values, cells);
+            }
+            Target::CustomField(name, rule) => {
+                if let Some(field) = contact
+                    .custom_fields
+                    .iter()
+                    .find(|f| f.name.eq_ignore_ascii_case(name))
+                {
+                    rule.write(&text(&field.value), cells);
+                }
+            }
+            Target::Note(rule) => {
+                if let Some(note) = take(&contact.contact_notes, &mut taken.notes, |_| true) {
+                    rule.note.write(&text(&note.note), cells);
+                    if let Some(subject) = &rule.subject {
+                        subject.write(&text(&note.subject), cells);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Every value rule of the target.
+    pub fn rules(&self) -> Vec<&ValueRule> {
+        match self {
+            Target::Person(_, rules) => rules
+                .scalars
+                .iter()
+                .map(|(_, r)| r)
+                .chain(rules.emails.iter().map(|r| &r.value))
+                .collect(),
+            Target::AssignedTo(rule) | Target::ContactType(rule) | Target::CustomField(_, rule) => {
+                vec![rule]
+            }
+            Target::Phone(rule) => vec![&rule.value],
+            Target::Address(rule) => rule.parts.iter().map(|(_, r)| r).collect(),
+            Target::ImService(rule) | Target::SocialMedia(rule) => vec![&rule.value],
+            Target::Tags(rule) | Target::Interests(rule) => vec![&rule.value],
+            Target::Category(rule) => vec![&rule.list.value],
+            Target::Note(rule) => std::iter::once(&rule.note)
+                .chain(rule.subject.iter())
+                .collect(),
+        }
+    }
+
+    /// Every column the target's rules read.
+    pub fn columns(&self) -> impl Iterator<Item = usize> + '_ {
+        self.rules().into_iter().flat_map(ValueRule::columns)
+    }
+}
+
+impl PersonRules {
+    fn apply(&self, ctx: &mut Ctx, contact: &mut ContactInput) {
+        contact.scalars.reserve(self.scalars.len());
+        contact.emails.reserve(self.emails.len());
+        for (field, rule) in &self.scalars {
+            let value = ctx.value(rule);
+            contact.scalars.set(*field, value);
+        }
+        for rule in &self.emails {
+            if let Some(email) = ctx.text(&rule.value) {
+                contact.emails.push(EmailInput {
+                    email,
+                    is_office: rule.is_office,
+                });
+            }
+        }
+    }
+
+    /// A nested contact, or `None` when all its cells are blank (constants alone, such as
+    /// `is_business = { value = "yes" }`, do not make a spouse or a business appear).
+    fn apply_nested(&self, ctx: &mut Ctx) -> Option<Box<ContactInput>> {
+        // Built in its box: a contact is large enough that moving it shows in profiles.
+        let mut contact = Box::<ContactInput>::default();
+        self.apply(ctx, &mut contact);
+        let from_cells = self
+            .scalars
+            .iter()
+            .any(|(field, rule)| rule.reads_cells() && contact.scalars.get(*field).is_some())
+            || !contact.emails.is_empty();
+        from_cells.then_some(contact)
+    }
+
+    fn reverse(&self, contact: &ContactInput, cells: &mut [String]) {
+        for (field, rule) in &self.scalars {
+            if let Some(value) = contact.scalars.get(*field) {
+                rule.write(value, cells);
+            }
+        }
+        let mut taken = Vec::new();
+        for rule in &self.emails {
+            let accepts = |e: &EmailInput| rule.is_office == e.is_office;
+            if let Some(e) = take(&contact.emails, &mut taken, accepts) {
+                rule.value.write(&ScalarValue::Text(e.email.clone()), cells);
+            }
+        }
+    }
+}
+
+/// The values of a list cell, each trimmed, blanks dropped, made into what the list holds.
+fn split_list<T>(rule: &ListRule, cells: &Row, make: impl Fn(String) -> T) -> Vec<T> {
+    let Some(text) = rule.value.read_text(cells) else {
+        return Vec::new();
+    };
+    let values = |parts: &mut dyn Iterator<Item = &str>| -> Vec<T> {
+        parts
+            .map(trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| make(s.to_string()))
+            .collect()
+    };
+    match rule.split.as_deref() {
+        None => vec![make(text.into_owned())],
+        // A one-byte delimiter (";", ",", "|") is found with memchr, not a substring search.
+        Some(split) if split.len() == 1 => values(&mut text.split(char::from(split.as_bytes()[0]))),
+        Some(split) => values(&mut text.split(split)),
+    }
+}
+
+/// Joins a list back into its cell; without a delimiter the cell holds the first value only.
+fn join_list<'a>(rule: &ListRule, mut values: impl Iterator<Item = &'a str>, cells: &mut [String]) {
+    let joined = match &rule.split {
+        Some(split) => values.collect::<Vec<_>>().join(split),
+        None => values.next().unwrap_or_default().to_string(),
+    };
+    if !joined.is_empty() {
+        rule.value.write(&ScalarValue::Text(joined), cells);
+    }
+}
