@@ -6,7 +6,9 @@ use rusqlite::Connection;
 use serde_json::{json, Map, Value};
 
 use super::store::{self, UserRow};
-use crate::schema::{FieldKind, ScalarField, IM_SERVICE_TYPES, PHONE_TYPES, SOCIAL_MEDIA_TYPES};
+use crate::schema::{
+    truthy, truthy_text, FieldKind, ScalarField, IM_SERVICE_TYPES, PHONE_TYPES, SOCIAL_MEDIA_TYPES,
+};
 
 /// A body the server refuses, with the message it answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -348,9 +350,7 @@ fn scalar(field: ScalarField, value: &Value) -> Result<Option<Value>, String> {
     }
     Ok(Some(match field.kind() {
         FieldKind::Text => text.into(),
-        FieldKind::Bool => {
-            matches!(text.to_ascii_lowercase().as_str(), "1" | "true" | "yes").into()
-        }
+        FieldKind::Bool => truthy_text(&text).into(),
         FieldKind::Date => match chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d") {
             Ok(day) => format!("{}T00:00:00+0000", day.format("%Y-%m-%d")).into(),
             Err(_) => return Err(format!("{name} must be a date as YYYY-MM-DD, not {text:?}")),
@@ -385,10 +385,5 @@ fn text(value: Option<&Value>) -> String {
 }
 
 fn flag(value: Option<&Value>) -> bool {
-    match value {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::Number(n)) => n.as_f64().is_some_and(|n| n != 0.0),
-        Some(Value::String(s)) => matches!(s.trim(), "1" | "true"),
-        _ => false,
-    }
+    value.is_some_and(truthy)
 }

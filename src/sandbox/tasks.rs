@@ -5,6 +5,7 @@ use rusqlite::Connection;
 use serde_json::{json, Map, Value};
 
 use super::store::{self, UserRow};
+use crate::schema::truthy;
 
 /// Applies a create or update body to a task document; `Err` says why it is refused.
 pub fn apply(
@@ -36,7 +37,7 @@ pub fn apply(
                     doc[key] = d.into();
                 }
             }
-            "completed" | "is_todo" => doc[key] = flag(value).into(),
+            "completed" | "is_todo" => doc[key] = truthy(value).into(),
             "event" => {
                 let e = text(value);
                 if crate::schema::TaskEvent::from_param(&e).is_none() {
@@ -162,14 +163,5 @@ fn text(v: &Value) -> String {
         Value::String(s) => s.trim().to_string(),
         Value::Null => String::new(),
         other => other.to_string(),
-    }
-}
-
-fn flag(v: &Value) -> bool {
-    match v {
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|n| n != 0.0),
-        Value::String(s) => matches!(s.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes"),
-        _ => false,
     }
 }

@@ -379,9 +379,9 @@ impl Contact {
                 (FieldKind::Date, Some(ScalarValue::Text(text))) => lenient::date_part(text)
                     .map(|day| ScalarValue::Text(day.to_string()))
                     .or_else(|| Some(ScalarValue::Text(text.clone()))),
-                (FieldKind::Bool, Some(ScalarValue::Text(text))) => Some(ScalarValue::Bool(
-                    matches!(text.trim(), "1" | "true" | "yes"),
-                )),
+                (FieldKind::Bool, Some(ScalarValue::Text(text))) => {
+                    Some(ScalarValue::Bool(lenient::truthy_text(text)))
+                }
                 (_, value) => value.cloned(),
             };
             scalars.set(field, normalized);

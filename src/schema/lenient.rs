@@ -37,14 +37,29 @@ where
         .collect()
 }
 
+/// Whether an API flag written as text means true: `1`, `true` or `yes`, in any case.
+/// The one reading of a flag for the client, the schema and the sandbox alike.
+pub fn truthy_text(text: &str) -> bool {
+    let text = text.trim();
+    ["1", "true", "yes"]
+        .iter()
+        .any(|word| word.eq_ignore_ascii_case(text))
+}
+
+/// Whether an API flag means true: `true`, a number other than 0, or [`truthy_text`];
+/// anything else (null, absent, an object) is false.
+pub fn truthy(value: &Value) -> bool {
+    match value {
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|n| n != 0.0),
+        Value::String(s) => truthy_text(s),
+        _ => false,
+    }
+}
+
 /// A flag given as `true`/`false`, `0`/`1`, `"0"`/`"1"`, `"true"`/`"false"` or absent.
 pub fn flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
-    Ok(match Value::deserialize(deserializer)? {
-        Value::Bool(b) => b,
-        Value::Number(n) => n.as_f64().is_some_and(|n| n != 0.0),
-        Value::String(s) => matches!(s.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes"),
-        _ => false,
-    })
+    Ok(truthy(&Value::deserialize(deserializer)?))
 }
 
 /// The documentation's own examples send `is_office` as `0` or `1`.

@@ -26,7 +26,7 @@ pub use contact::{
     SocialMediaInput, UserRef, ADDRESS_PARTS,
 };
 pub use fields::{FieldKind, ScalarField, ScalarValue, Scalars};
-pub use lenient::{date_part, parse_timestamp};
+pub use lenient::{date_part, parse_timestamp, truthy, truthy_text};
 pub use task::{Task, TaskEvent, TaskInput};
 pub use user::User;
 
