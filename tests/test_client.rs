@@ -575,3 +575,65 @@ fn a_timeout_is_a_lost_answer_that_may_have_been_applied() {
     let e = c.create_contact(&john("slow@example.com")).unwrap_err();
     assert!(e.may_have_been_applied(), "{e}");
 }
+
+#[test]
+fn retry_waits_go_through_the_clients_clock() {
+    use governor::clock::{Clock, FakeRelativeClock, Reference};
+    let sb = sandbox_with(|c| c.faults.fail_rate = 1.0);
+    let mut config = ClientConfig::new(
+        sb.sandbox.url.clone(),
+        TokenSource::Environment(Secret::new(sb.admin())),
+    );
+    config.retry = RetryPolicy {
+        max_attempts: 6,
+        base: Duration::from_millis(250),
+        cap: Duration::from_secs(15),
+    };
+    let clock = FakeRelativeClock::default();
+    let start = clock.now();
+    let c = Client::with_clock(config, clock.clone()).unwrap();
+    let e = c.users().unwrap_err();
+    assert!(matches!(e, ApiError::Server { .. }), "{e}");
+    assert_eq!(sb.stats()["by_endpoint"]["GET /api/users"], 6);
+    // Five waits, each in the upper half of its window: 250 ms, 500 ms, 1 s, 2 s, 4 s.
+    let waited = Duration::from(clock.now().duration_since(start));
+    assert!(
+        waited >= Duration::from_millis(3875) && waited < Duration::from_millis(7750),
+        "the fake clock moved {waited:?}"
+    );
+}
+
+#[test]
+fn every_page_of_a_listing_until_an_empty_one() {
+    let sb = sandbox();
+    let c = client(&sb, &sb.admin());
+    for i in 0..7 {
+        c.create_contact(&john(&format!("p{i}@example.com")))
+            .unwrap();
+    }
+    let query = ContactQuery {
+        results: Some(3),
+        ..ContactQuery::default()
+    };
+    let pages: Vec<_> = c.all_contacts(&query).map(Result::unwrap).collect();
+    let sizes: Vec<usize> = pages.iter().map(|p| p.items.len()).collect();
+    assert_eq!(sizes, [3, 3, 1]);
+    assert_eq!(pages.iter().map(|p| p.page).collect::<Vec<_>>(), [1, 2, 3]);
+    let mut ids: Vec<i64> = pages
+        .iter()
+        .flat_map(|p| &p.items)
+        .filter_map(|c| c.id)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 7, "every contact once");
+    assert_eq!(
+        sb.stats()["by_endpoint"]["GET /api/contacts"],
+        4,
+        "three pages and the empty one that ends the listing"
+    );
+
+    let empty = sandbox();
+    let c = client(&empty, &empty.admin());
+    assert_eq!(c.all_contacts(&ContactQuery::default()).count(), 0);
+}

@@ -46,6 +46,15 @@ impl Envelope {
         })
     }
 
+    /// Whether an error envelope says the record does not exist. The guide gives
+    /// `{"result":"error","message":"No such contact","payload":[]}` as "the typical response
+    /// for a request of a non existent contact", with no HTTP status, so the wording is what
+    /// there is to go on (a 404 says it too, and is read as such by the transport).
+    pub fn says_not_found(&self) -> bool {
+        let message = self.message.trim().to_ascii_lowercase();
+        !self.ok && (message.starts_with("no such") || message.ends_with("not found"))
+    }
+
     /// The payload as a list: `[]` and null are empty, one object is a list of one.
     pub fn items(&self) -> Vec<Value> {
         match &self.payload {

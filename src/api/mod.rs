@@ -5,17 +5,28 @@
 //! tolerantly ([`envelope`]), and errors are classed so that a caller can tell "the server
 //! said no" from "no answer came" ([`ApiError::may_have_been_applied`]).
 //!
-//! Depends on `schema`.
+//! In layers, each calling only the ones below it: [`endpoints`](Client) (typed calls, paging)
+//! → `transport` (throttle, retry, envelope, error classes) → `token` (the access token and
+//! its renewal) → `http` (the one HTTP client builder). Every wait goes through a
+//! [`crate::clock::Clock`], so tests drive time.
+//!
+//! Depends on `schema` and `clock`.
 
 pub mod auth;
 mod client;
+mod endpoints;
 pub mod envelope;
 mod error;
+mod http;
 pub mod retry;
 pub mod throttle;
+mod token;
+mod transport;
 
 pub use auth::{Secret, StoredLogin, TokenSource};
-pub use client::{
-    check_base_url, token_request, Body, Client, ClientConfig, ContactQuery, Page, DEFAULT_BASE_URL,
-};
+pub use client::{Client, ClientConfig, DEFAULT_BASE_URL};
+pub use endpoints::{ContactQuery, Page, Pages};
 pub use error::{ApiError, Sent};
+pub use http::{check_base_url, http_client};
+pub use token::token_request;
+pub use transport::Body;

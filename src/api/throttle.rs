@@ -51,15 +51,17 @@ impl Throttle<DefaultClock> {
     pub fn new(rate: f64, burst: u32) -> Throttle {
         Throttle::with_clock(rate, burst, DefaultClock::default())
     }
+}
 
-    /// Blocks until a request may go.
+impl<C: crate::clock::Clock> Throttle<C> {
+    /// Blocks until a request may go (on a fake clock: moves it until one may).
     pub fn wait(&self) {
         loop {
             let wait = self.check();
             if wait.is_zero() {
                 return;
             }
-            std::thread::sleep(wait);
+            crate::clock::Clock::sleep(&self.clock, wait);
         }
     }
 }

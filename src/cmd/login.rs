@@ -6,7 +6,10 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use rand::Rng;
 
-use crate::api::{auth, check_base_url, token_request, StoredLogin, DEFAULT_BASE_URL};
+use crate::api::{
+    auth, check_base_url, http_client, token_request, ClientConfig, Secret, StoredLogin,
+    TokenSource, DEFAULT_BASE_URL,
+};
 use crate::cli::{ApiArgs, LoginArgs};
 
 pub fn login(args: &LoginArgs) -> Result<ExitCode> {
@@ -40,9 +43,8 @@ pub fn login(args: &LoginArgs) -> Result<ExitCode> {
         .read_line(&mut line)
         .context("reading the pasted address")?;
     let code = code_from(line.trim(), &state)?;
-    let http = reqwest::blocking::Client::builder()
-        .user_agent(concat!("bcetl/", env!("CARGO_PKG_VERSION")))
-        .build()?;
+    let defaults = ClientConfig::new(base.as_str(), TokenSource::Environment(Secret::new("")));
+    let http = http_client(defaults.connect_timeout, defaults.timeout)?;
     let tokens = token_request(
         &http,
         &base,
@@ -55,9 +57,7 @@ pub fn login(args: &LoginArgs) -> Result<ExitCode> {
         ],
     )
     .context("exchanging the code for tokens")?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_secs() as i64;
+    let now = crate::clock::unix_now();
     let login = StoredLogin {
         base_url: base.as_str().trim_end_matches('/').to_string(),
         client_id,

@@ -14,9 +14,7 @@ pub fn now_text() -> String {
     now().format(FORMAT).to_string()
 }
 
-pub fn unix_now() -> i64 {
-    now().timestamp()
-}
+pub use crate::clock::unix_now;
 
 fn text(at: NaiveDateTime) -> String {
     at.format(FORMAT).to_string()

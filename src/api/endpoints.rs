@@ -1,0 +1,261 @@
+//! The typed calls: one method per documented endpoint, and one way to page a listing.
+
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::client::Client;
+use super::envelope::Envelope;
+use super::error::ApiError;
+use super::transport::Body;
+use crate::clock::Clock;
+use crate::schema::{
+    Activity, ActivityInput, Contact, ContactInput, Task, TaskEvent, TaskInput, User,
+};
+
+/// A page of a listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub page: u64,
+    /// Records matching the query, when the server said.
+    pub total: Option<u64>,
+}
+
+/// Conditions of a contact listing: `page`, `results`, the `created*`/`updated*` filters, `q`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ContactQuery {
+    pub page: u64,
+    pub results: Option<u32>,
+    /// Such as (`updated_gte`, `2024-01-01 00:00:00`).
+    pub filters: Vec<(String, String)>,
+    pub search: Option<String>,
+}
+
+impl ContactQuery {
+    /// The query parameters, `page` aside.
+    fn params(&self) -> Vec<(String, String)> {
+        let mut params = Vec::new();
+        if let Some(r) = self.results {
+            params.push(("results".to_string(), r.to_string()));
+        }
+        params.extend(self.filters.iter().cloned());
+        if let Some(q) = &self.search {
+            params.push(("q".to_string(), q.clone()));
+        }
+        params
+    }
+}
+
+/// Every page of a listing, from the first, until a page comes back empty.
+///
+/// Paging stops on an empty page, never on a count: a server may cap `results` silently,
+/// and `totalcount` moves while records are added or deleted. An error ends the pages
+/// after it is yielded.
+pub struct Pages<'c, T, C: Clock> {
+    client: &'c Client<C>,
+    path: String,
+    params: Vec<(String, String)>,
+    next: Option<u64>,
+    _records: std::marker::PhantomData<T>,
+}
+
+impl<T: DeserializeOwned, C: Clock> Iterator for Pages<'_, T, C> {
+    type Item = Result<Page<T>, ApiError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let number = self.next?;
+        let page = self.client.page(&self.path, &self.params, number);
+        self.next = match &page {
+            Ok(page) if !page.items.is_empty() => Some(number + 1),
+            _ => None,
+        };
+        match page {
+            Ok(page) if page.items.is_empty() => None,
+            other => Some(other),
+        }
+    }
+}
+
+impl<C: Clock> Client<C> {
+    /// One page of any listing at `path`, with its other query parameters.
+    pub fn page<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        params: &[(String, String)],
+        page: u64,
+    ) -> Result<Page<T>, ApiError> {
+        let page = page.max(1);
+        let mut query: Vec<(&str, String)> = params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
+        query.push(("page", page.to_string()));
+        let e = self.get(path, &query)?;
+        Ok(Page {
+            items: records(&e, &format!("GET {path}"))?,
+            page: e.page.unwrap_or(page),
+            total: e.total,
+        })
+    }
+
+    /// Every page of any listing at `path`.
+    pub fn pages<T: DeserializeOwned>(
+        &self,
+        path: impl Into<String>,
+        params: Vec<(String, String)>,
+    ) -> Pages<'_, T, C> {
+        Pages {
+            client: self,
+            path: path.into(),
+            params,
+            next: Some(1),
+            _records: std::marker::PhantomData,
+        }
+    }
+
+    fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Envelope, ApiError> {
+        self.call(Method::GET, path, query, &Body::None, true)
+    }
+
+    fn get_one<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
+        record(&self.get(path, &[])?, &format!("GET {path}"))
+    }
+
+    fn delete(&self, path: &str) -> Result<(), ApiError> {
+        self.call(Method::DELETE, path, &[], &Body::None, true)
+            .map(|_| ())
+    }
+
+    /// Sends a body and reads back the one record the answer holds.
+    fn send<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Body,
+        idempotent: bool,
+    ) -> Result<T, ApiError> {
+        let e = self.call(method.clone(), path, &[], &body, idempotent)?;
+        record(&e, &format!("{method} {path}"))
+    }
+
+    /// The users of the account, and the id of the one calling.
+    pub fn users(&self) -> Result<(Vec<User>, Option<i64>), ApiError> {
+        let path = "/api/users.json";
+        let e = self.get(path, &[])?;
+        Ok((records(&e, &format!("GET {path}"))?, e.current_user_id))
+    }
+
+    pub fn contacts(&self, query: &ContactQuery) -> Result<Page<Contact>, ApiError> {
+        self.page("/api/contacts.json", &query.params(), query.page)
+    }
+
+    /// Every page of contacts matching `query` (its `page` is ignored).
+    pub fn all_contacts(&self, query: &ContactQuery) -> Pages<'_, Contact, C> {
+        self.pages("/api/contacts.json", query.params())
+    }
+
+    pub fn contact(&self, id: i64) -> Result<Contact, ApiError> {
+        self.get_one(&format!("/api/contact/{id}.json"))
+    }
+
+    /// Creates a contact. Never retried after an unanswered send: see
+    /// [`ApiError::may_have_been_applied`].
+    pub fn create_contact(&self, contact: &ContactInput) -> Result<Contact, ApiError> {
+        let body = Body::Json(serde_json::to_value(contact).expect("a contact serializes"));
+        self.send(Method::POST, "/api/contacts.json", body, false)
+    }
+
+    /// Updates a contact with a partial body: absent fields stay, blank ones clear, lists
+    /// replace.
+    pub fn update_contact(&self, id: i64, changes: &Value) -> Result<Contact, ApiError> {
+        let path = format!("/api/contact/{id}.json");
+        self.send(Method::PUT, &path, Body::Json(changes.clone()), true)
+    }
+
+    pub fn delete_contact(&self, id: i64) -> Result<(), ApiError> {
+        self.delete(&format!("/api/contact/{id}.json"))
+    }
+
+    pub fn activities(&self, contact: i64, page: u64) -> Result<Page<Activity>, ApiError> {
+        self.page(&format!("/api/contact/{contact}/activity.json"), &[], page)
+    }
+
+    pub fn activity(&self, contact: i64, id: i64) -> Result<Activity, ApiError> {
+        self.get_one(&format!("/api/contact/{contact}/activity/{id}.json"))
+    }
+
+    /// Creates an activity with the guide's form fields.
+    pub fn create_activity(
+        &self,
+        contact: i64,
+        activity: &ActivityInput,
+    ) -> Result<Activity, ApiError> {
+        let path = format!("/api/contact/{contact}/activity.json");
+        self.send(
+            Method::POST,
+            &path,
+            Body::Form(activity.form_fields()),
+            false,
+        )
+    }
+
+    pub fn update_activity(
+        &self,
+        contact: i64,
+        id: i64,
+        activity: &ActivityInput,
+    ) -> Result<Activity, ApiError> {
+        let path = format!("/api/contact/{contact}/activity/{id}.json");
+        self.send(Method::PUT, &path, Body::Form(activity.form_fields()), true)
+    }
+
+    pub fn delete_activity(&self, contact: i64, id: i64) -> Result<(), ApiError> {
+        self.delete(&format!("/api/contact/{contact}/activity/{id}.json"))
+    }
+
+    pub fn tasks(&self, event: TaskEvent, page: u64) -> Result<Page<Task>, ApiError> {
+        let params = [("event".to_string(), event.as_param().to_string())];
+        self.page("/api/tasks.json", &params, page)
+    }
+
+    pub fn task(&self, id: i64) -> Result<Task, ApiError> {
+        self.get_one(&format!("/api/task/{id}.json"))
+    }
+
+    pub fn create_task(&self, task: &TaskInput) -> Result<Task, ApiError> {
+        let body = Body::Json(serde_json::to_value(task).expect("a task serializes"));
+        self.send(Method::POST, "/api/tasks.json", body, false)
+    }
+
+    pub fn update_task(&self, id: i64, task: &TaskInput) -> Result<Task, ApiError> {
+        let body = Body::Json(serde_json::to_value(task).expect("a task serializes"));
+        self.send(Method::PUT, &format!("/api/task/{id}.json"), body, true)
+    }
+
+    pub fn delete_task(&self, id: i64) -> Result<(), ApiError> {
+        self.delete(&format!("/api/task/{id}.json"))
+    }
+}
+
+fn records<T: DeserializeOwned>(e: &Envelope, call: &str) -> Result<Vec<T>, ApiError> {
+    e.items()
+        .into_iter()
+        .map(|item| {
+            serde_json::from_value(item).map_err(|err| ApiError::Protocol {
+                call: call.to_string(),
+                message: format!("a record could not be read: {err}"),
+            })
+        })
+        .collect()
+}
+
+fn record<T: DeserializeOwned>(e: &Envelope, call: &str) -> Result<T, ApiError> {
+    records(e, call)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::Protocol {
+            call: call.to_string(),
+            message: "the payload is empty".into(),
+        })
+}

@@ -1,0 +1,249 @@
+//! One API call on the wire: the shared throttle, the token, the retry policy, and the
+//! answer read into an [`Envelope`] or classed as an [`ApiError`].
+//!
+//! Every wait (the throttle's, the backoff's) goes through one [`Clock`], so tests of
+//! retries and 429s move a fake clock instead of sleeping.
+
+use std::time::Duration;
+
+use rand::Rng;
+use reqwest::blocking::{Client as Http, RequestBuilder};
+use reqwest::Method;
+use serde_json::Value;
+use url::Url;
+
+use super::envelope::Envelope;
+use super::error::{ApiError, Sent};
+use super::http::{describe, snippet};
+use super::retry::{Decision, RetryPolicy};
+use super::throttle::Throttle;
+use super::token::{oauth_message, Tokens};
+use crate::clock::{unix_now, Clock};
+
+/// A request body.
+pub enum Body {
+    None,
+    Json(Value),
+    Form(Vec<(String, String)>),
+}
+
+pub(super) struct Transport<C: Clock> {
+    pub http: Http,
+    pub base: Url,
+    pub tokens: Tokens,
+    pub throttle: Throttle<C>,
+    pub retry: RetryPolicy,
+    pub clock: C,
+}
+
+impl<C: Clock> Transport<C> {
+    /// Sends one API call with the throttle, renewal on 401, and the retry policy.
+    /// `idempotent` says whether a lost answer may be retried (see [`RetryPolicy::decide`]).
+    pub fn call(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: &Body,
+        idempotent: bool,
+    ) -> Result<Envelope, ApiError> {
+        let call = format!("{method} {path}");
+        let mut url = self.base.join(path).map_err(|e| ApiError::Protocol {
+            call: call.clone(),
+            message: e.to_string(),
+        })?;
+        if !query.is_empty() {
+            url.query_pairs_mut()
+                .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+        }
+        let mut renewed = false;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.throttle.wait();
+            let token = self.tokens.current(&self.http, &self.base, &call)?;
+            let request = self
+                .http
+                .request(method.clone(), url.clone())
+                .bearer_auth(token.expose());
+            match self.send(with_body(request, body), &call) {
+                Ok(envelope) => return Ok(envelope),
+                Err(ApiError::Unauthorized { .. }) if !renewed && self.tokens.renewable() => {
+                    renewed = true;
+                    attempt -= 1;
+                    self.tokens.renew(&self.http, &self.base, &token, &call)?;
+                }
+                Err(error) => {
+                    if let ApiError::RateLimited { retry_after, .. } = &error {
+                        self.throttle.rate_limited(*retry_after);
+                    }
+                    let jitter = rand::rng().random::<f64>();
+                    match self.retry.decide(attempt, &error, idempotent, jitter) {
+                        Decision::RetryAfter(wait) => self.clock.sleep(wait),
+                        Decision::GiveUp => return Err(error),
+                    }
+                }
+            }
+        }
+    }
+
+    fn send(&self, request: RequestBuilder, call: &str) -> Result<Envelope, ApiError> {
+        let network = |e: reqwest::Error| ApiError::Network {
+            call: call.to_string(),
+            sent: if e.is_connect() {
+                Sent::No
+            } else {
+                Sent::Maybe
+            },
+            message: describe(&e),
+        };
+        let response = request.send().map_err(network)?;
+        let status = response.status().as_u16();
+        let retry_after = retry_after(response.headers());
+        let bytes = response.bytes().map_err(network)?;
+        classify(call, status, retry_after, &bytes)
+    }
+}
+
+/// An answer as its envelope, or the error it means: a 2xx with a success envelope is the
+/// only success.
+fn classify(
+    call: &str,
+    status: u16,
+    retry_after: Duration,
+    bytes: &[u8],
+) -> Result<Envelope, ApiError> {
+    let envelope = Envelope::parse(bytes);
+    let message = || match &envelope {
+        Some(e) if !e.message.is_empty() => e.message.clone(),
+        _ => oauth_message(bytes).unwrap_or_else(|| snippet(bytes)),
+    };
+    let call = call.to_string();
+    Err(match status {
+        200..=299 => match envelope {
+            Some(e) if e.ok => return Ok(e),
+            Some(e) if e.says_not_found() => ApiError::NotFound {
+                call,
+                message: e.message,
+            },
+            Some(e) => ApiError::Rejected {
+                call,
+                status,
+                message: e.message,
+            },
+            None => ApiError::Protocol {
+                call,
+                message: format!(
+                    "HTTP {status} without the API's envelope: {}",
+                    snippet(bytes)
+                ),
+            },
+        },
+        401 => ApiError::Unauthorized {
+            call,
+            message: message(),
+        },
+        403 => ApiError::Forbidden {
+            call,
+            message: message(),
+        },
+        404 => ApiError::NotFound {
+            call,
+            message: message(),
+        },
+        429 => ApiError::RateLimited { call, retry_after },
+        500..=599 => ApiError::Server {
+            call,
+            status,
+            message: message(),
+        },
+        _ => ApiError::Rejected {
+            call,
+            status,
+            message: message(),
+        },
+    })
+}
+
+fn with_body(request: RequestBuilder, body: &Body) -> RequestBuilder {
+    match body {
+        Body::None => request,
+        Body::Json(value) => request.json(value),
+        Body::Form(fields) => request.form(fields),
+    }
+}
+
+/// `Retry-After` in seconds or as an HTTP date; one second when absent or unreadable.
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Duration {
+    let Some(value) = headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Duration::from_secs(1);
+    };
+    if let Ok(seconds) = value.trim().parse::<u64>() {
+        return Duration::from_secs(seconds.min(3600));
+    }
+    chrono::DateTime::parse_from_rfc2822(value.trim())
+        .ok()
+        .and_then(|at| (at.timestamp() - unix_now()).try_into().ok())
+        .map_or(Duration::from_secs(1), |s: u64| {
+            Duration::from_secs(s.min(3600))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_in_seconds_or_dates() {
+        let mut h = reqwest::header::HeaderMap::new();
+        assert_eq!(retry_after(&h), Duration::from_secs(1));
+        h.insert("retry-after", "7".parse().unwrap());
+        assert_eq!(retry_after(&h), Duration::from_secs(7));
+        h.insert(
+            "retry-after",
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
+        assert_eq!(
+            retry_after(&h),
+            Duration::from_secs(1),
+            "a date in the past"
+        );
+    }
+
+    #[test]
+    fn answers_are_classed_by_status_and_envelope() {
+        let class =
+            |status, body: &str| classify("GET /x", status, Duration::ZERO, body.as_bytes());
+        assert!(class(200, r#"{"status":"success","message":"","payload":[]}"#).is_ok());
+        let not_found = class(
+            200,
+            r#"{"result":"error","message":"No such contact","payload":[]}"#,
+        );
+        assert!(
+            matches!(not_found, Err(ApiError::NotFound { .. })),
+            "{not_found:?}"
+        );
+        let refused = class(
+            200,
+            r#"{"status":"error","message":"The field first_name is required"}"#,
+        );
+        assert!(
+            matches!(refused, Err(ApiError::Rejected { status: 200, .. })),
+            "{refused:?}"
+        );
+        let proxy = class(502, "<html><body>Bad Gateway</body></html>");
+        assert!(
+            matches!(&proxy, Err(ApiError::Server { status: 502, message, .. }) if message.contains("Bad Gateway")),
+            "{proxy:?}"
+        );
+        assert!(matches!(
+            class(200, "<html>"),
+            Err(ApiError::Protocol { .. })
+        ));
+        assert!(matches!(class(429, ""), Err(ApiError::RateLimited { .. })));
+        assert!(matches!(class(404, ""), Err(ApiError::NotFound { .. })));
+    }
+}
