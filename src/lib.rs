@@ -15,11 +15,13 @@
 
 pub mod api;
 pub mod cli;
+pub mod clock;
 pub mod cmd;
 pub mod finding;
 pub mod interrupt;
 pub mod mapping;
 pub mod output;
+pub mod pipeline;
 pub mod read;
 pub mod sandbox;
 pub mod schema;

@@ -1,7 +1,6 @@
 //! The dry run: every row read, mapped and checked, in parallel, reported in order.
 
 use std::collections::BTreeMap;
-use std::sync::{mpsc, Arc};
 
 use anyhow::Result;
 use rayon::prelude::*;
@@ -9,6 +8,7 @@ use rayon::prelude::*;
 use super::{check_record, DuplicateEmails};
 use crate::finding::Severity;
 use crate::mapping::{MappedRow, Mapping};
+use crate::pipeline::{Pipeline, Workers};
 use crate::read::{Row, Table};
 
 /// Rows handed to the parallel mapper at a time. Many small chunks in flight keep both cores
@@ -16,8 +16,9 @@ use crate::read::{Row, Table};
 /// same memory: 1,024 rows in flight either way.
 const CHUNK_ROWS: usize = 128;
 
-/// Chunks being mapped at once, or mapped and waiting for their turn to be finished.
-const CHUNKS_IN_FLIGHT: usize = 8;
+/// Chunks read and not yet finished: eight being mapped or waiting for their turn, and two
+/// queued behind them (the same 1,280 rows at most as before the pipeline was shared).
+const CHUNKS_IN_FLIGHT: usize = 10;
 
 /// Counts for the terminal summary and the report's summary sheet.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -122,13 +123,18 @@ impl Summary {
 /// per chunk rather than one per row).
 type MappedChunk = (Vec<Row>, Vec<MappedRow>, Vec<u64>);
 
+/// The dry run's shape: chunks map on rayon's pool, several at once.
+const DRY_RUN: Pipeline = Pipeline {
+    chunk_size: CHUNK_ROWS,
+    chunks_in_flight: CHUNKS_IN_FLIGHT,
+    workers: Workers::Pool,
+};
+
 /// Reads every row of `table`, maps and checks it, and hands each row with its result to
 /// `sink` in row order. `progress` is told how many rows are done.
 ///
-/// Three stages run at once, with bounded hand-overs so memory stays flat: a reader thread
-/// parses rows into chunks; a mapper thread hands each chunk to the rayon pool without
-/// waiting for it (several chunks map at once, so the pool never idles at a chunk's end); this
-/// thread puts the chunks back in order and checks duplicates, counts and calls `sink`.
+/// Mapping and the record rules run in parallel; the duplicate check, the counts and `sink`
+/// run in row order on this thread (see [`crate::pipeline`]).
 pub fn run(
     table: Table,
     mapping: &Mapping,
@@ -138,86 +144,31 @@ pub fn run(
     let mut summary = Summary::default();
     let mut duplicates = DuplicateEmails::default();
     let hasher = duplicates.hasher();
-    // Pool jobs must own what they use.
-    let shared = Arc::new(mapping.clone());
-    let mut rows = table.rows;
-    std::thread::scope(|scope| -> Result<()> {
-        let (to_mapper, from_reader) = mpsc::sync_channel::<Result<Vec<Row>>>(2);
-        let (to_finisher, from_mapper) = mpsc::channel::<(usize, Result<MappedChunk>)>();
-        // A slot per chunk being mapped or waiting its turn: the finisher frees one per chunk
-        // it finishes, which bounds memory while several chunks map at once.
-        let (take_slot, free_slot) = mpsc::sync_channel::<()>(CHUNKS_IN_FLIGHT);
-        scope.spawn(move || {
-            let mut chunk = Vec::with_capacity(CHUNK_ROWS);
-            for row in rows.by_ref() {
-                match row {
-                    Ok(row) => chunk.push(row),
-                    Err(e) => {
-                        let _ = to_mapper.send(Err(e));
-                        return;
-                    }
-                }
-                if chunk.len() == CHUNK_ROWS {
-                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_ROWS));
-                    if to_mapper.send(Ok(full)).is_err() {
-                        return; // the run ended early
-                    }
-                }
-            }
-            if !chunk.is_empty() {
-                let _ = to_mapper.send(Ok(chunk));
-            }
-        });
-        scope.spawn(move || {
-            for (seq, chunk) in from_reader.into_iter().enumerate() {
-                if take_slot.send(()).is_err() {
-                    return; // the run ended early
-                }
-                let (mapping, hasher, to_finisher) =
-                    (shared.clone(), hasher.clone(), to_finisher.clone());
-                // Spawned, not awaited: the next chunk starts mapping while this one ends,
-                // so the pool's threads do not idle at chunk boundaries.
-                rayon::spawn(move || {
-                    let mapped = chunk.map(|rows| {
-                        let mapped: Vec<MappedRow> = rows
-                            .par_iter()
-                            .map(|row| {
-                                let mut m = mapping.apply(row);
-                                check_record(&mapping, &mut m);
-                                m
-                            })
-                            .collect();
-                        let hashes = DuplicateEmails::hashes(&hasher, &mapped);
-                        (rows, mapped, hashes)
-                    });
-                    let _ = to_finisher.send((seq, mapped));
-                });
-            }
-        });
-        // Chunks arrive in any order; they are finished in row order.
-        let mut waiting = std::collections::BTreeMap::new();
-        let mut next = 0;
-        // Returning early drops the receivers, which stops the mapper and then the reader.
-        for (seq, chunk) in from_mapper {
-            waiting.insert(seq, chunk);
-            while let Some(chunk) = waiting.remove(&next) {
-                next += 1;
-                let (rows, mut mapped, hashes) = chunk?;
-                let mut hashes = hashes.as_slice();
-                for (row, m) in rows.iter().zip(mapped.iter_mut()) {
-                    let (own, rest) = hashes.split_at(m.contact.emails.len());
-                    hashes = rest;
-                    duplicates.check(mapping, m, own);
-                    summary.add(m);
-                    sink(row, m)?;
-                }
-                progress(summary.rows);
-                // Freed on the pool, where most of it was allocated: freeing on the thread
-                // that allocated is the allocator's fast path, and keeps this stage short.
-                rayon::spawn(move || drop((rows, mapped)));
-                let _ = free_slot.recv();
-            }
+    let map_chunk = |rows: Vec<Row>| -> MappedChunk {
+        let mapped: Vec<MappedRow> = rows
+            .par_iter()
+            .map(|row| {
+                let mut m = mapping.apply(row);
+                check_record(mapping, &mut m);
+                m
+            })
+            .collect();
+        let hashes = DuplicateEmails::hashes(&hasher, &mapped);
+        (rows, mapped, hashes)
+    };
+    DRY_RUN.run(table.rows, map_chunk, |(rows, mut mapped, hashes)| {
+        let mut hashes = hashes.as_slice();
+        for (row, m) in rows.iter().zip(mapped.iter_mut()) {
+            let (own, rest) = hashes.split_at(m.contact.emails.len());
+            hashes = rest;
+            duplicates.check(mapping, m, own);
+            summary.add(m);
+            sink(row, m)?;
         }
+        progress(summary.rows);
+        // Freed on the pool, where most of it was allocated: freeing on the thread that
+        // allocated is the allocator's fast path, and keeps this stage short.
+        rayon::spawn(move || drop((rows, mapped)));
         Ok(())
     })?;
     Ok(summary)
