@@ -16,7 +16,19 @@ pub struct AtomicFile {
 }
 
 impl AtomicFile {
+    /// A file that gets what any new file gets: 0666 less the umask.
     pub fn create(path: &Path) -> Result<AtomicFile> {
+        AtomicFile::create_with_mode(path, 0o666)
+    }
+
+    /// A file readable by its owner only (0600), for credentials.
+    pub fn create_private(path: &Path) -> Result<AtomicFile> {
+        AtomicFile::create_with_mode(path, 0o600)
+    }
+
+    /// `mode` is the Unix permission bits the file is created with (less the umask); other
+    /// systems ignore it.
+    fn create_with_mode(path: &Path, mode: u32) -> Result<AtomicFile> {
         let dir = match path.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir,
             _ => Path::new("."),
@@ -28,10 +40,12 @@ impl AtomicFile {
         let prefix = format!(".{name}.");
         let mut builder = tempfile::Builder::new();
         builder.prefix(&prefix);
-        // Temporary files are private (0600) by default; this one becomes the user's file, so
-        // it gets what any new file gets: 0666 less the umask.
+        // Temporary files are private (0600) by default; this one becomes the user's file,
+        // with the mode asked for. Set at creation, so it is never readable more widely.
         #[cfg(unix)]
-        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(mode));
+        #[cfg(not(unix))]
+        let _ = mode;
         let temp = builder
             .tempfile_in(dir)
             .with_context(|| format!("{}: cannot create", path.display()))?;

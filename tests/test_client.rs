@@ -637,3 +637,20 @@ fn every_page_of_a_listing_until_an_empty_one() {
     let c = client(&empty, &empty.admin());
     assert_eq!(c.all_contacts(&ContactQuery::default()).count(), 0);
 }
+
+#[test]
+fn help_never_shows_the_token_or_secret_from_the_environment() {
+    let env = [
+        ("BIGCONTACTS_TOKEN", "tok-3f9a-never-shown"),
+        ("BIGCONTACTS_CLIENT_SECRET", "sec-77b1-never-shown"),
+    ];
+    for command in ["whoami", "login"] {
+        let (code, out, err) = bcetl(&[command, "--help"], &env);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains("--token-file"), "{out}");
+        assert!(
+            !out.contains("never-shown") && !err.contains("never-shown"),
+            "{command} --help shows a secret:\n{out}{err}"
+        );
+    }
+}

@@ -9,6 +9,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+
+use crate::output::AtomicFile;
 use serde::{Deserialize, Serialize};
 
 /// A token or client secret.
@@ -76,21 +78,10 @@ pub fn load_login(path: &Path) -> Result<Option<StoredLogin>> {
 pub fn save_login(path: &Path, login: &StoredLogin) -> Result<()> {
     let dir = path.parent().context("credentials path has no folder")?;
     std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
-    let temp = path.with_extension("json.tmp");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(&temp)
-        .with_context(|| format!("{}: cannot write", temp.display()))?;
-    file.write_all(&serde_json::to_vec_pretty(login)?)?;
-    file.sync_all()?;
-    std::fs::rename(&temp, path).with_context(|| format!("{}: cannot write", path.display()))?;
-    Ok(())
+    let mut file = AtomicFile::create_private(path)?;
+    file.write_all(&serde_json::to_vec_pretty(login)?)
+        .with_context(|| format!("{}: cannot write", path.display()))?;
+    file.commit()
 }
 
 /// Removes stored credentials; true when there were some.

@@ -1,4 +1,4 @@
-//! `bcetl login`, `bcetl logout` and `bcetl whoami`.
+//! `bcetl login`: the OAuth2 website flow, with the address pasted back.
 
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -10,9 +10,9 @@ use crate::api::{
     auth, check_base_url, http_client, token_request, ClientConfig, Secret, StoredLogin,
     TokenSource, DEFAULT_BASE_URL,
 };
-use crate::cli::{ApiArgs, LoginArgs};
+use crate::cli::LoginArgs;
 
-pub fn login(args: &LoginArgs) -> Result<ExitCode> {
+pub fn run(args: &LoginArgs) -> Result<ExitCode> {
     let base_url = args
         .api
         .base_url
@@ -22,7 +22,7 @@ pub fn login(args: &LoginArgs) -> Result<ExitCode> {
     let client_id = args.api.client_id.clone().context(
         "give --client-id (or set BIGCONTACTS_CLIENT_ID): the id of your BigContacts OAuth2 client",
     )?;
-    let secret = super::api::client_secret(&args.api)?.context("set BIGCONTACTS_CLIENT_SECRET (or give --client-secret-file): the secret of your OAuth2 client")?;
+    let secret = crate::cli::connect::client_secret(&args.api)?.context("set BIGCONTACTS_CLIENT_SECRET (or give --client-secret-file): the secret of your OAuth2 client")?;
     let state: String = rand::rng()
         .sample_iter(rand::distr::Alphanumeric)
         .take(16)
@@ -93,43 +93,6 @@ fn code_from(pasted: &str, state: &str) -> Result<String> {
         anyhow::ensure!(returned == state, "the pasted address belongs to another login attempt (its state does not match); start again");
     }
     param("code").context("the pasted address has no code parameter")
-}
-
-pub fn logout() -> Result<ExitCode> {
-    let path = auth::credentials_path()?;
-    if auth::remove_login(&path)? {
-        println!("logged out: removed {}", path.display());
-    } else {
-        println!("not logged in ({} does not exist)", path.display());
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-pub fn whoami(args: &ApiArgs) -> Result<ExitCode> {
-    let connection = super::api::connect(args)?;
-    let client = &connection.client;
-    let (users, me) = client.users()?;
-    let me = me.and_then(|id| users.iter().find(|u| u.id == id));
-    match me {
-        Some(u) => println!(
-            "{} ({} {}), user {} at {}",
-            u.email,
-            u.first_name,
-            u.last_name,
-            u.id,
-            client.base_url()
-        ),
-        None => println!(
-            "an authenticated user (the server did not say which) at {}",
-            client.base_url()
-        ),
-    }
-    println!(
-        "authenticated by {}; the account has {} users",
-        client.source,
-        users.len()
-    );
-    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]

@@ -1,10 +1,11 @@
 //! One file per subcommand; each turns parsed arguments into calls on the pipeline's stages.
 
-mod api;
 mod login;
+mod logout;
 mod mapping;
 mod sandbox;
 mod validate;
+mod whoami;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -30,9 +31,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             read,
         }) => mapping::check(&mapping, file.as_deref(), &read),
         Command::Sandbox(SandboxCommand::Serve(args)) => sandbox::serve(&args),
-        Command::Login(args) => login::login(&args),
-        Command::Logout => login::logout(),
-        Command::Whoami(args) => login::whoami(&args),
+        Command::Login(args) => login::run(&args),
+        Command::Logout => logout::run(),
+        Command::Whoami(args) => whoami::run(&args),
     }
 }
 

@@ -1,5 +1,5 @@
-//! Turning `ApiArgs` into a ready client: the base URL, where the token comes from, and the
-//! in-process sandbox for `--sandbox`.
+//! The second stage of the API flags: `ApiArgs` into a ready client (the base URL, where the
+//! token comes from, and the in-process sandbox for `--sandbox`), rejecting what cannot work.
 
 use std::path::Path;
 
@@ -23,19 +23,12 @@ pub fn client_secret(args: &ApiArgs) -> Result<Option<Secret>> {
             .map(Some)
             .with_context(|| format!("{}: the client secret", path.display()));
     }
-    Ok(std::env::var("BIGCONTACTS_CLIENT_SECRET")
-        .ok()
-        .map(Secret::new)
-        .filter(|s| !s.is_empty()))
+    Ok(args.client_secret.clone().filter(|s| !s.is_empty()))
 }
 
 /// Where the token comes from, in the documented order.
 pub fn token_source(args: &ApiArgs, base_url: &str, credentials: &Path) -> Result<TokenSource> {
-    if let Some(token) = std::env::var("BIGCONTACTS_TOKEN")
-        .ok()
-        .map(Secret::new)
-        .filter(|s| !s.is_empty())
-    {
+    if let Some(token) = args.token.clone().filter(|s| !s.is_empty()) {
         return Ok(TokenSource::Environment(token));
     }
     if let Some(path) = &args.token_file {

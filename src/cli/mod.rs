@@ -1,12 +1,18 @@
-//! The command line: every subcommand and flag, with its help text.
+//! The command line, in two stages: this file mirrors it (every subcommand and flag, with
+//! its help text, parsed by clap); [`connect`] turns the API flags into a ready client.
+//! Commands in `cmd` call both; nothing here calls `cmd`.
 //!
 //! Exit status, for every command: 0 success; 1 finished, but some rows were rejected
 //! (invalid rows in `validate`); 2 a usage, configuration or input error stopped the run;
 //! 130 stopped by Ctrl-C.
 
+pub mod connect;
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+
+use crate::api::Secret;
 
 const AFTER_HELP: &str = "\
 Exit status: 0 success; 1 finished, but rows were invalid or rejected; 2 usage, configuration
@@ -82,6 +88,10 @@ pub struct ApiArgs {
     /// The API's base URL. Plain http is refused except to this machine.
     #[arg(long, env = "BIGCONTACTS_URL", value_name = "URL")]
     pub base_url: Option<String>,
+    /// An access token. Meant for the environment only (a flag would show in `ps`), so the
+    /// flag is hidden and the value never shown.
+    #[arg(long = "access-token", env = "BIGCONTACTS_TOKEN", hide = true, hide_env_values = true, value_parser = secret)]
+    pub token: Option<Secret>,
     /// A file holding an access token (its first line).
     #[arg(long, value_name = "PATH")]
     pub token_file: Option<PathBuf>,
@@ -91,6 +101,9 @@ pub struct ApiArgs {
     /// A file holding the OAuth2 client secret (instead of BIGCONTACTS_CLIENT_SECRET).
     #[arg(long, value_name = "PATH")]
     pub client_secret_file: Option<PathBuf>,
+    /// The OAuth2 client secret, from the environment only (hidden, like the token).
+    #[arg(long = "client-secret", env = "BIGCONTACTS_CLIENT_SECRET", hide = true, hide_env_values = true, value_parser = secret)]
+    pub client_secret: Option<Secret>,
     /// Requests per second for the whole run, shared by every thread.
     #[arg(long, default_value_t = 5.0)]
     pub rate: f64,
@@ -244,4 +257,9 @@ Examples:
         #[command(flatten)]
         read: ReadArgs,
     },
+}
+
+/// A token or secret from the environment: trimmed, and never shown by `Debug`.
+fn secret(text: &str) -> Result<Secret, String> {
+    Ok(Secret::new(text))
 }
