@@ -1071,3 +1071,88 @@ fn serve_prints_its_url_and_tokens_and_stops_on_ctrl_c() {
         "no longer listening"
     );
 }
+
+#[test]
+fn the_users_listing_pages_like_every_listing() {
+    let sb = sandbox();
+    let admin = sb.admin();
+    let (status, all) = sb.call("GET", "/api/users.json", &admin, None);
+    assert_eq!(status, 200);
+    let emails = |body: &Value| -> Vec<String> {
+        body["payload"]
+            .as_array()
+            .map(|users| {
+                users
+                    .iter()
+                    .map(|u| u["email"].as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let all = emails(&all);
+    assert_eq!(all.len(), 3, "the guide's three users");
+    let mut paged = Vec::new();
+    for page in 1..=3 {
+        let path = format!("/api/users.json?results=2&page={page}");
+        let (status, body) = sb.call("GET", &path, &admin, None);
+        assert_eq!(status, 200, "{body}");
+        if page < 3 {
+            assert_eq!(body["totalcount"], 3, "{body}");
+            assert_eq!(body["page"], page, "{body}");
+        } else {
+            assert_eq!(body["payload"], json!([]), "past the end: {body}");
+            assert!(body.get("totalcount").is_none(), "{body}");
+        }
+        paged.extend(emails(&body));
+    }
+    assert_eq!(paged, all, "pages neither overlap nor skip");
+    let (status, _) = sb.call("GET", "/api/users.json?results=0", &admin, None);
+    assert_eq!(status, 400);
+}
+
+#[test]
+fn a_refused_activity_leaves_no_activity_type_behind() {
+    let sb = sandbox();
+    let admin = sb.admin();
+    let (_, created) = sb.call(
+        "POST",
+        "/api/contacts.json",
+        &admin,
+        Some(json!({"first_name": "A", "last_name": "B", "emails": [{"email": "ab@example.com"}]})),
+    );
+    let id = created["payload"]["id"].as_i64().unwrap();
+    let path = format!("/api/contact/{id}/activity.json");
+    let (status, _) = sb.call(
+        "POST",
+        &path,
+        &admin,
+        Some(json!({"title": "", "activity_type": "Unheard-of type"})),
+    );
+    assert_eq!(status, 400);
+    // Read in the sandbox's own database: the type would have been created before the
+    // title was checked, outside any transaction.
+    let conn = rusqlite::Connection::open(&sb.db).unwrap();
+    let types: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM named WHERE kind = 'activity_type' AND name = 'Unheard-of type'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(types, 0, "the refused activity created its type");
+    let (status, body) = sb.call(
+        "POST",
+        &path,
+        &admin,
+        Some(json!({"title": "Call", "activity_type": "Unheard-of type"})),
+    );
+    assert_eq!(status, 200, "{body}");
+    let types: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM named WHERE kind = 'activity_type' AND name = 'Unheard-of type'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(types, 1, "an accepted activity creates it");
+}

@@ -10,9 +10,12 @@
 //! must be a connection closed without an answer, which a framework's handler cannot express.
 //! Depends on `schema` only.
 
+mod app;
 mod clock;
 mod contacts;
 pub mod faults;
+mod handlers;
+mod http;
 mod oauth;
 mod routes;
 mod seed;
@@ -35,8 +38,9 @@ use serde_json::json;
 pub use faults::FaultConfig;
 pub use seed::{CLIENT_ID, CLIENT_SECRET, REDIRECT_URI};
 
+use app::App;
 use faults::{Decision, Faults, Stats};
-use routes::{ApiRequest, App, Reply};
+use http::{ApiRequest, Reply};
 
 /// How to run a sandbox.
 #[derive(Debug, Clone)]
@@ -251,10 +255,7 @@ async fn handle(
         }
         ("POST", "/_sandbox/expire-tokens") => {
             let store = state.app.store.lock().expect("store lock");
-            let n = store
-                .conn()
-                .execute("UPDATE tokens SET expires_at = 0 WHERE kind = 'access'", [])
-                .unwrap_or(0);
+            let n = store::expire_access_tokens(store.conn()).unwrap_or(0);
             return Ok(json_response(StatusCode::OK, json!({"expired": n})));
         }
         _ => {}
@@ -313,7 +314,7 @@ async fn handle(
         Decision::DropBefore => return Err(Dropped),
         Decision::Serve | Decision::DropAfter => {
             let state = state.clone();
-            tokio::task::spawn_blocking(move || state.app.handle(&request))
+            tokio::task::spawn_blocking(move || routes::handle(&state.app, &request))
                 .await
                 .map_err(|_| Dropped)?
         }

@@ -9,8 +9,9 @@ use rand::Rng;
 use rusqlite::{params, OptionalExtension};
 use serde_json::json;
 
+use super::app::App;
 use super::clock;
-use super::routes::{ApiRequest, App, Reply};
+use super::http::{ApiRequest, Reply};
 use super::store::{self, UserRow};
 
 /// How long an authorization code may wait to be exchanged.

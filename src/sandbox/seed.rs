@@ -191,7 +191,7 @@ fn ascii(name: &str) -> String {
 }
 
 /// Issues a fresh access token for every seeded user, for the startup banner and tests.
-pub fn fresh_tokens(app: &super::routes::App, conn: &Connection) -> Result<Vec<super::SeededUser>> {
+pub fn fresh_tokens(app: &super::app::App, conn: &Connection) -> Result<Vec<super::SeededUser>> {
     let mut out = Vec::new();
     for (id, customer, email, _, _, _, role) in USERS {
         let token = super::oauth::issue(app, conn, *id, CLIENT_ID, false)?;
