@@ -6,16 +6,17 @@
 use anyhow::Result;
 use hyper::StatusCode;
 use rand::Rng;
-use rusqlite::{params, OptionalExtension};
 use serde_json::json;
 
 use super::app::App;
 use super::clock;
 use super::http::{ApiRequest, Reply};
-use super::store::{self, UserRow};
+use super::store::{self, ClientRow, CodeRow, TokenKind, TokenRow, UserRow};
 
 /// How long an authorization code may wait to be exchanged.
 const CODE_TTL: i64 = 600;
+/// How long a refresh token lives, in seconds: thirty days.
+const REFRESH_TTL: i64 = 30 * 24 * 3600;
 
 /// A random token: 40 characters of letters and digits.
 pub fn new_secret() -> String {
@@ -34,21 +35,16 @@ pub fn authenticate(app: &App, req: &ApiRequest) -> Result<Result<UserRow, Strin
         ));
     };
     let store = app.store.lock().expect("store lock");
-    let found: Option<(i64, i64)> = store
-        .conn()
-        .prepare_cached(
-            "SELECT user_id, expires_at FROM tokens WHERE token = ?1 AND kind = 'access'",
-        )?
-        .query_row(params![token], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    Ok(match found {
-        None => Err("The access token provided is invalid.".into()),
-        Some((_, expires)) if expires <= clock::unix_now() => {
-            Err("The access token provided has expired.".into())
-        }
-        Some((user, _)) => store::user(store.conn(), user)?
-            .ok_or_else(|| "The access token provided is invalid.".to_string()),
-    })
+    Ok(
+        match store::token(store.conn(), token, TokenKind::Access)? {
+            None => Err("The access token provided is invalid.".into()),
+            Some(found) if found.expires_at <= clock::unix_now() => {
+                Err("The access token provided has expired.".into())
+            }
+            Some(found) => store::user(store.conn(), found.user_id)?
+                .ok_or_else(|| "The access token provided is invalid.".to_string()),
+        },
+    )
 }
 
 /// Issues an access token (and, unless `with_refresh` is false, a refresh token) for a user.
@@ -61,17 +57,16 @@ pub fn issue(
 ) -> Result<serde_json::Value> {
     let access = new_secret();
     let now = clock::unix_now();
-    conn.execute(
-        "INSERT INTO tokens (token, kind, user_id, client_id, expires_at) VALUES (?1, 'access', ?2, ?3, ?4)",
-        params![access, user, client, now + app.token_ttl],
-    )?;
+    let row = |expires_at| TokenRow {
+        user_id: user,
+        client_id: client.to_string(),
+        expires_at,
+    };
+    store::insert_token(conn, &access, TokenKind::Access, &row(now + app.token_ttl))?;
     let mut body = json!({"access_token": access, "expires_in": app.token_ttl, "token_type": "bearer", "scope": null});
     if with_refresh {
         let refresh = new_secret();
-        conn.execute(
-            "INSERT INTO tokens (token, kind, user_id, client_id, expires_at) VALUES (?1, 'refresh', ?2, ?3, ?4)",
-            params![refresh, user, client, now + 30 * 24 * 3600],
-        )?;
+        store::insert_token(conn, &refresh, TokenKind::Refresh, &row(now + REFRESH_TTL))?;
         body["refresh_token"] = refresh.into();
     }
     Ok(body)
@@ -105,14 +100,7 @@ pub fn authorize(app: &App, req: &ApiRequest) -> Result<Reply> {
     }
     let store = app.store.lock().expect("store lock");
     let conn = store.conn();
-    let registered: Option<(String, i64)> = conn
-        .query_row(
-            "SELECT redirect_uri, user_id FROM clients WHERE client_id = ?1",
-            params![client],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    let Some((whitelisted, owner)) = registered else {
+    let Some(registered) = store::client(conn, client)? else {
         return Ok(oauth_error(
             StatusCode::BAD_REQUEST,
             "invalid_client",
@@ -120,14 +108,14 @@ pub fn authorize(app: &App, req: &ApiRequest) -> Result<Reply> {
         ));
     };
     // A whitelist policy: only the registered redirect URI is accepted.
-    if redirect != whitelisted {
+    if redirect != registered.redirect_uri {
         return Ok(oauth_error(
             StatusCode::BAD_REQUEST,
             "redirect_uri_mismatch",
             "The redirect URI is not whitelisted for this client.",
         ));
     }
-    let owner = store::user(conn, owner)?.expect("a client's owner exists");
+    let owner = store::user(conn, registered.user_id)?.expect("a client's owner exists");
     let user = match req.param("login_hint") {
         Some(email) => match store::users(conn, owner.customer_id)?
             .into_iter()
@@ -145,10 +133,13 @@ pub fn authorize(app: &App, req: &ApiRequest) -> Result<Reply> {
         None => owner,
     };
     let code = new_secret();
-    conn.execute(
-        "INSERT INTO codes (code, user_id, client_id, redirect_uri, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![code, user.id, client, redirect, clock::unix_now() + CODE_TTL],
-    )?;
+    let row = CodeRow {
+        user_id: user.id,
+        client_id: client.to_string(),
+        redirect_uri: redirect.to_string(),
+        expires_at: clock::unix_now() + CODE_TTL,
+    };
+    store::insert_code(conn, &code, &row)?;
     let mut target =
         url::Url::parse(redirect).map_err(|e| anyhow::anyhow!("registered redirect URI: {e}"))?;
     target.query_pairs_mut().append_pair("code", &code);
@@ -180,48 +171,56 @@ pub fn token(app: &App, req: &ApiRequest) -> Result<Reply> {
     };
     let mut store = app.store.lock().expect("store lock");
     store.transaction(|conn| {
-        let registered: Option<(String, i64)> = conn
-            .query_row("SELECT secret, user_id FROM clients WHERE client_id = ?1", params![client], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        let Some((_, owner)) = registered.filter(|(s, _)| *s == secret) else {
-            return Ok(oauth_error(StatusCode::BAD_REQUEST, "invalid_client", "The client credentials are invalid"));
+        let registered = store::client(conn, &client)?.filter(|c| c.secret == secret);
+        let Some(ClientRow { user_id: owner, .. }) = registered else {
+            return Ok(oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_client",
+                "The client credentials are invalid",
+            ));
         };
         let now = clock::unix_now();
         Ok(match field("grant_type").as_deref() {
             Some("authorization_code") => {
                 let code = field("code").unwrap_or_default();
-                let found: Option<(i64, String, String, i64)> = conn
-                    .query_row("SELECT user_id, client_id, redirect_uri, expires_at FROM codes WHERE code = ?1", params![code], |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-                    })
-                    .optional()?;
-                // A code is good once.
-                conn.execute("DELETE FROM codes WHERE code = ?1", params![code])?;
-                match found {
-                    Some((user, c, redirect, expires)) if c == client && expires > now && field("redirect_uri").is_none_or(|r| r == redirect) => {
-                        Reply::Json(StatusCode::OK, issue(app, conn, user, &client, true)?)
+                match store::take_code(conn, &code)? {
+                    Some(c)
+                        if c.client_id == client
+                            && c.expires_at > now
+                            && field("redirect_uri").is_none_or(|r| r == c.redirect_uri) =>
+                    {
+                        Reply::Json(StatusCode::OK, issue(app, conn, c.user_id, &client, true)?)
                     }
-                    _ => oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "Code doesn't exist or is invalid for the client"),
+                    _ => oauth_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_grant",
+                        "Code doesn't exist or is invalid for the client",
+                    ),
                 }
             }
             Some("refresh_token") => {
                 let refresh = field("refresh_token").unwrap_or_default();
-                let found: Option<(i64, String, i64)> = conn
-                    .query_row("SELECT user_id, client_id, expires_at FROM tokens WHERE token = ?1 AND kind = 'refresh'", params![refresh], |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                    })
-                    .optional()?;
-                match found {
-                    Some((user, c, expires)) if c == client && expires > now => {
+                match store::token(conn, &refresh, TokenKind::Refresh)? {
+                    Some(t) if t.client_id == client && t.expires_at > now => {
                         // A refresh token is exchanged once, for a new pair.
-                        conn.execute("DELETE FROM tokens WHERE token = ?1", params![refresh])?;
-                        Reply::Json(StatusCode::OK, issue(app, conn, user, &client, true)?)
+                        store::delete_token(conn, &refresh)?;
+                        Reply::Json(StatusCode::OK, issue(app, conn, t.user_id, &client, true)?)
                     }
-                    _ => oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "Invalid refresh token"),
+                    _ => oauth_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_grant",
+                        "Invalid refresh token",
+                    ),
                 }
             }
-            Some("client_credentials") => Reply::Json(StatusCode::OK, issue(app, conn, owner, &client, false)?),
-            other => oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", &format!("Invalid grant_type parameter or parameter missing: {other:?}")),
+            Some("client_credentials") => {
+                Reply::Json(StatusCode::OK, issue(app, conn, owner, &client, false)?)
+            }
+            other => oauth_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                &format!("Invalid grant_type parameter or parameter missing: {other:?}"),
+            ),
         })
     })
 }

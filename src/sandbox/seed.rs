@@ -4,11 +4,11 @@ use anyhow::Result;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rusqlite::{params, Connection};
+use rusqlite::Connection;
 use serde_json::{json, Map, Value};
 
 use super::contacts::{self, Scope};
-use super::store::{self, Store};
+use super::store::{self, ClientRow, Store};
 
 /// The OAuth client every sandbox has, for `bcetl login` rehearsals.
 pub const CLIENT_ID: &str = "sandbox-client";
@@ -60,24 +60,26 @@ pub const USERS: &[(i64, i64, &str, &str, &str, &str, &str)] = &[
 pub fn accounts(store: &mut Store) -> Result<()> {
     store.transaction(|conn| {
         for (id, customer, email, first, last, color, role) in USERS {
-            conn.execute(
-                "INSERT OR IGNORE INTO users (id, customer_id, email, first_name, last_name, short_name, color, role, last_login)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![id, customer, email, first, last, format!("{first} {}.", &last[..1]), color, role, "2013-11-06T19:04:46+0000"],
+            let last_login = "2013-11-06T19:04:46+0000";
+            store::insert_user(
+                conn, *id, *customer, email, first, last, color, role, last_login,
             )?;
         }
-        conn.execute(
-            "INSERT OR IGNORE INTO clients (client_id, secret, redirect_uri, user_id) VALUES (?1, ?2, ?3, 1)",
-            params![CLIENT_ID, CLIENT_SECRET, REDIRECT_URI],
-        )?;
+        let client = ClientRow {
+            secret: CLIENT_SECRET.to_string(),
+            redirect_uri: REDIRECT_URI.to_string(),
+            user_id: 1,
+        };
+        store::insert_client(conn, CLIENT_ID, &client)?;
         // Categories are predefined: values outside these are ignored by the server.
-        let count: i64 = conn.query_row("SELECT COUNT(*) FROM categories", [], |r| r.get(0))?;
-        if count == 0 {
-            for (name, value) in [("Industry", "Software"), ("Industry", "Retail"), ("Industry", "Health"), ("Region", "North"), ("Region", "South")] {
-                conn.execute("INSERT INTO categories (customer_id, name, value) VALUES (1, ?1, ?2)", params![name, value])?;
-            }
-        }
-        Ok(())
+        let categories = [
+            ("Industry", "Software"),
+            ("Industry", "Retail"),
+            ("Industry", "Health"),
+            ("Region", "North"),
+            ("Region", "South"),
+        ];
+        store::seed_categories(conn, 1, &categories)
     })
 }
 
@@ -100,12 +102,7 @@ const CITIES: &[(&str, &str, &str)] = &[
 /// Adds contacts until customer 1 has `n`, deterministically: contact k is the same in every
 /// sandbox seeded this way.
 pub fn contacts(store: &mut Store, n: usize) -> Result<usize> {
-    let have: i64 = store.conn().query_row(
-        "SELECT COUNT(*) FROM contacts WHERE customer_id = 1",
-        [],
-        |r| r.get(0),
-    )?;
-    let have = have as usize;
+    let have = store::count_contacts(store.conn(), 1)?;
     if have >= n {
         return Ok(0);
     }

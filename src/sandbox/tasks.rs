@@ -137,15 +137,7 @@ fn find_contact(conn: &Connection, user: &UserRow, c: &Value) -> anyhow::Result<
     let row = match (id, &email) {
         (Some(id), _) => store::contact(conn, user.customer_id, id)?,
         (None, Some(email)) => {
-            use rusqlite::OptionalExtension;
-            let id: Option<i64> = conn
-                .query_row(
-                    "SELECT id FROM contacts WHERE customer_id = ?1 AND instr(search, ?2) > 0 AND (is_private = 0 OR assigned_to = ?3) ORDER BY id LIMIT 1",
-                    rusqlite::params![user.customer_id, email, user.id],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            match id {
+            match store::contact_id_by_email(conn, user.customer_id, user.id, email)? {
                 Some(id) => store::contact(conn, user.customer_id, id)?,
                 None => None,
             }
