@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::output::AtomicFile;
+use crate::write::AtomicFile;
 use serde::{Deserialize, Serialize};
 
 /// A token or client secret.

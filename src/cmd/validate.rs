@@ -1,16 +1,15 @@
 //! `bcetl validate`: the dry run.
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Result};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::same_file;
 use crate::cli::ValidateArgs;
 use crate::finding::Severity;
 use crate::interrupt::{Interrupt, Interrupted};
+use crate::progress::Progress;
 use crate::validate::{self, report, Summary};
 
 pub fn run(args: ValidateArgs) -> Result<ExitCode> {
@@ -35,7 +34,10 @@ pub fn run(args: ValidateArgs) -> Result<ExitCode> {
         .map(report::EmitWriter::create)
         .transpose()?;
 
-    let bar = progress_bar(args.quiet);
+    let bar = Progress::counter(
+        args.quiet,
+        "{spinner} {human_pos} rows checked ({per_sec}) {elapsed}",
+    );
     let started = Instant::now();
     let summary = validate::run(
         table,
@@ -49,9 +51,9 @@ pub fn run(args: ValidateArgs) -> Result<ExitCode> {
             }
             Ok(())
         },
-        |done| bar.set_position(done as u64),
+        |done| bar.set(done as u64),
     )?;
-    bar.finish_and_clear();
+    bar.finish();
     if interrupt.requested() {
         // Unfinished, the report and the bodies are dropped with their temporary files.
         drop((report, emit));
@@ -109,20 +111,6 @@ fn check_outputs(args: &ValidateArgs) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// A spinner with the row count and rate, on a terminal only.
-fn progress_bar(quiet: bool) -> ProgressBar {
-    if quiet || !std::io::stderr().is_terminal() {
-        return ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
-    }
-    let bar = ProgressBar::new_spinner();
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {human_pos} rows checked ({per_sec}) {elapsed}")
-            .expect("valid template"),
-    );
-    bar.enable_steady_tick(std::time::Duration::from_millis(200));
-    bar
 }
 
 fn print_summary(source: &str, s: &Summary, quiet: bool, seconds: f64) {

@@ -14,37 +14,15 @@ use rust_xlsxwriter::{Color, Format, FormatPattern, Note, Workbook};
 use super::Summary;
 use crate::finding::{Finding, Severity};
 use crate::mapping::MappedRow;
-use crate::output::AtomicFile;
 use crate::read::Row;
-
-/// Rows an XLSX sheet can hold.
-const XLSX_MAX_ROWS: usize = 1_048_576;
-
-/// Columns an XLSX sheet can hold.
-const XLSX_MAX_COLUMNS: usize = 16_384;
+use crate::write::xlsx::{self, fit, MAX_CHARS as XLSX_MAX_CHARS, MAX_ROWS as XLSX_MAX_ROWS};
+use crate::write::{AtomicFile, TableFormat, TableOptions, TableWriter};
 
 /// Bad cells that get a note. rust_xlsxwriter keeps every note in memory until the file is
 /// saved, some 13 KB each (100,000 rows with 29,600 bad cells peaked at 415 MB against
 /// 39 MB without notes), and Excel itself slows down with many; past this the cells are
 /// still highlighted and the Problems column still says why.
 const XLSX_MAX_NOTES: usize = 2_000;
-
-/// Characters an Excel cell holds; rust_xlsxwriter refuses longer text.
-const XLSX_MAX_CHARS: usize = 32_767;
-
-/// Text cut to `max` characters, with an ellipsis where it was cut.
-fn fit(text: &str, max: usize) -> Cow<'_, str> {
-    // A character is at least a byte: short text needs no count.
-    if text.len() <= max {
-        return Cow::Borrowed(text);
-    }
-    match text.char_indices().nth(max - 1) {
-        Some((cut, _)) if text[cut..].chars().nth(1).is_some() => {
-            Cow::Owned(format!("{}…", &text[..cut]))
-        }
-        _ => Cow::Borrowed(text),
-    }
-}
 
 pub trait ReportWriter {
     fn row(&mut self, row: &Row, mapped: &MappedRow) -> Result<()>;
@@ -66,10 +44,13 @@ pub fn create(
     let out = || AtomicFile::create(path);
     Ok(match ext.as_str() {
         "csv" => {
-            let mut out = csv::WriterBuilder::new()
-                .has_headers(false)
-                .from_writer(BufWriter::new(out()?));
-            out.write_record(CsvFinding::HEADER)?;
+            let columns = FINDING_COLUMNS.map(String::from);
+            // Values are quoted from the input as they were: a report shows what is there.
+            let options = TableOptions {
+                neutralize_formulas: false,
+                ..TableOptions::default()
+            };
+            let out = TableWriter::create(Some(path), TableFormat::Csv, &columns, options)?;
             Box::new(CsvReport { out })
         }
         "json" => {
@@ -81,12 +62,12 @@ pub fn create(
             )?;
             Box::new(JsonReport { out, first: true })
         }
-        "xlsx" if headers.len() >= XLSX_MAX_COLUMNS => bail!(
+        "xlsx" if headers.len() >= xlsx::MAX_COLUMNS => bail!(
             "{}: the input has {} columns, and an XLSX report holds {} beside its Problems \
              column; write a .csv report instead",
             path.display(),
             headers.len(),
-            XLSX_MAX_COLUMNS - 1
+            xlsx::MAX_COLUMNS - 1
         ),
         "xlsx" => Box::new(XlsxReport::new(path, headers, header_row)?),
         other => bail!(
@@ -97,56 +78,34 @@ pub fn create(
 }
 
 struct CsvReport {
-    out: csv::Writer<BufWriter<AtomicFile>>,
+    out: TableWriter,
 }
+
+/// The columns of a CSV report: one finding per row.
+const FINDING_COLUMNS: [&str; 7] = [
+    "row", "column", "field", "value", "rule", "severity", "message",
+];
 
 impl ReportWriter for CsvReport {
     fn row(&mut self, _row: &Row, mapped: &MappedRow) -> Result<()> {
         for f in &mapped.findings {
-            self.out.serialize(CsvFinding::from(f))?;
+            let number = f.row.to_string();
+            let severity = f.severity.to_string();
+            self.out.row(&[
+                number.as_str(),
+                f.column.as_deref().unwrap_or_default(),
+                f.field.as_deref().unwrap_or_default(),
+                &f.value,
+                f.rule,
+                &severity,
+                &f.message,
+            ])?;
         }
         Ok(())
     }
 
     fn finish(self: Box<Self>, _summary: &Summary) -> Result<()> {
-        let shown = self.out.get_ref().get_ref().path().display().to_string();
-        let out = self
-            .out
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .with_context(|| format!("{shown}: cannot write"))?;
-        commit(out)
-    }
-}
-
-#[derive(serde::Serialize)]
-struct CsvFinding<'a> {
-    row: usize,
-    column: &'a str,
-    field: &'a str,
-    value: &'a str,
-    rule: &'a str,
-    severity: Severity,
-    message: &'a str,
-}
-
-impl CsvFinding<'_> {
-    const HEADER: [&'static str; 7] = [
-        "row", "column", "field", "value", "rule", "severity", "message",
-    ];
-}
-
-impl<'a> From<&'a Finding> for CsvFinding<'a> {
-    fn from(f: &'a Finding) -> Self {
-        CsvFinding {
-            row: f.row,
-            column: f.column.as_deref().unwrap_or_default(),
-            field: f.field.as_deref().unwrap_or_default(),
-            value: &f.value,
-            rule: f.rule,
-            severity: f.severity,
-            message: &f.message,
-        }
+        self.out.finish()
     }
 }
 
@@ -203,26 +162,12 @@ struct XlsxReport {
 impl XlsxReport {
     fn new(path: &Path, headers: &[String], header_row: usize) -> Result<XlsxReport> {
         let mut workbook = Workbook::new();
-        let bold = Format::new().set_bold();
         let sheet = workbook.add_worksheet_with_constant_memory();
         sheet.set_name("Rows")?;
-        let header_index = header_row.saturating_sub(1) as u32;
         if header_row > 0 {
-            for (c, name) in headers.iter().enumerate() {
-                sheet.write_string_with_format(
-                    header_index,
-                    c as u16,
-                    fit(name, XLSX_MAX_CHARS),
-                    &bold,
-                )?;
-            }
-            sheet.write_string_with_format(
-                header_index,
-                headers.len() as u16,
-                "Problems",
-                &bold,
-            )?;
-            sheet.set_freeze_panes(header_index + 1, 0)?;
+            let mut columns = headers.to_vec();
+            columns.push("Problems".into());
+            xlsx::header_row(sheet, header_row as u32 - 1, 0, &columns)?;
         }
         Ok(XlsxReport {
             workbook,
@@ -376,11 +321,7 @@ impl ReportWriter for XlsxReport {
             sheet.write_string(r, 5, fit(&count.example, XLSX_MAX_CHARS))?;
         }
         sheet.set_column_width(5, 80)?;
-        let shown = self.out.path().display().to_string();
-        self.workbook
-            .save_to_writer(&mut self.out)
-            .with_context(|| format!("{shown}: cannot write the report"))?;
-        self.out.commit()
+        xlsx::save(self.workbook, self.out)
     }
 }
 
@@ -396,14 +337,18 @@ fn commit(out: BufWriter<AtomicFile>) -> Result<()> {
 
 /// Writes the JSON body an import would send for each valid row, one per line.
 pub struct EmitWriter {
-    out: BufWriter<AtomicFile>,
+    out: TableWriter,
 }
 
 impl EmitWriter {
     pub fn create(path: &Path) -> Result<EmitWriter> {
-        Ok(EmitWriter {
-            out: BufWriter::new(AtomicFile::create(path)?),
-        })
+        let out = TableWriter::create(
+            Some(path),
+            TableFormat::JsonLines,
+            &[],
+            TableOptions::default(),
+        )?;
+        Ok(EmitWriter { out })
     }
 
     pub fn row(&mut self, mapped: &MappedRow) -> Result<()> {
@@ -414,12 +359,10 @@ impl EmitWriter {
         {
             return Ok(());
         }
-        serde_json::to_writer(&mut self.out, &mapped.contact)?;
-        self.out.write_all(b"\n")?;
-        Ok(())
+        self.out.json(&mapped.contact)
     }
 
     pub fn finish(self) -> Result<()> {
-        commit(self.out)
+        self.out.finish()
     }
 }

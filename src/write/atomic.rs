@@ -1,4 +1,4 @@
-//! Output files that appear whole or not at all.
+//! Files that appear whole or not at all.
 
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};

@@ -1,0 +1,12 @@
+//! Writing: files that appear whole or not at all ([`AtomicFile`]), and one tabular writer
+//! for every table bcetl writes (CSV, XLSX in constant memory, JSON lines), used by the
+//! dry-run reports and the exports.
+//!
+//! Depends on nothing else in the crate.
+
+mod atomic;
+mod table;
+pub mod xlsx;
+
+pub use atomic::AtomicFile;
+pub use table::{neutralize, TableFormat, TableOptions, TableWriter};
