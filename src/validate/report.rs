@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use rust_xlsxwriter::{Color, Format, FormatPattern, Note, Workbook};
 
 use super::Summary;
@@ -139,7 +139,7 @@ impl ReportWriter for JsonReport {
             "with_warnings": summary.with_warnings, "problems": problems,
         });
         write!(self.out, "\n],\"summary\":{summary}}}\n")?;
-        commit(self.out)
+        AtomicFile::commit_buffered(self.out)
     }
 }
 
@@ -323,16 +323,6 @@ impl ReportWriter for XlsxReport {
         sheet.set_column_width(5, 80)?;
         xlsx::save(self.workbook, self.out)
     }
-}
-
-/// Flushes a buffered report and puts it in place.
-fn commit(out: BufWriter<AtomicFile>) -> Result<()> {
-    let shown = out.get_ref().path().display().to_string();
-    let file = out
-        .into_inner()
-        .map_err(|e| e.into_error())
-        .with_context(|| format!("{shown}: cannot write"))?;
-    file.commit()
 }
 
 /// Writes the JSON body an import would send for each valid row, one per line.

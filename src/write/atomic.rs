@@ -1,7 +1,7 @@
 //! Files that appear whole or not at all.
 
 use std::fs::File;
-use std::io::{Seek, SeekFrom, Write};
+use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -70,6 +70,16 @@ impl AtomicFile {
             .with_context(|| format!("{}: cannot write", path.display()))?;
         file.sync_all()
             .with_context(|| format!("{}: cannot write", path.display()))
+    }
+
+    /// Flushes a buffered file and puts it in place.
+    pub fn commit_buffered(out: BufWriter<AtomicFile>) -> Result<()> {
+        let shown = out.get_ref().path().display().to_string();
+        let file = out
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .with_context(|| format!("{shown}: cannot write"))?;
+        file.commit()
     }
 
     fn file(&mut self) -> &mut File {

@@ -4,7 +4,7 @@
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use rust_xlsxwriter::Workbook;
 
 use super::xlsx::{self, Widths};
@@ -96,14 +96,7 @@ impl Out {
     /// Flushes, and puts a file in place.
     fn finish(self) -> Result<()> {
         match self {
-            Out::File(f) => {
-                let shown = f.get_ref().path().display().to_string();
-                let file = f
-                    .into_inner()
-                    .map_err(|e| e.into_error())
-                    .with_context(|| format!("{shown}: cannot write"))?;
-                file.commit()
-            }
+            Out::File(f) => AtomicFile::commit_buffered(f),
             Out::Stdout(mut s) => Ok(s.flush()?),
         }
     }

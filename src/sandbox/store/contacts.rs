@@ -120,38 +120,31 @@ pub fn list_contacts(
     viewer: i64,
     query: &ContactQuery,
 ) -> Result<(Vec<Value>, usize)> {
-    let mut conditions = vec![
-        "customer_id = ?".to_string(),
-        "(is_private = 0 OR assigned_to = ?)".to_string(),
-    ];
-    let mut values: Vec<rusqlite::types::Value> = vec![customer_id.into(), viewer.into()];
+    // Each condition binds one value, numbered as it is added (docs_page numbers its own
+    // after these).
+    let mut conditions: Vec<String> = Vec::new();
+    let mut values: Vec<rusqlite::types::Value> = Vec::new();
+    let mut add = |condition: &str, value: rusqlite::types::Value| {
+        values.push(value);
+        conditions.push(condition.replace('?', &format!("?{}", values.len())));
+    };
+    add("customer_id = ?", customer_id.into());
+    add("(is_private = 0 OR assigned_to = ?)", viewer.into());
     for (column, op, at) in &query.time_filters {
-        conditions.push(format!("{column} {op} ?"));
-        values.push(at.clone().into());
+        add(&format!("{column} {op} ?"), at.clone().into());
     }
     if let Some(q) = &query.search {
-        conditions.push("instr(search, ?) > 0".into());
-        values.push(q.clone().into());
+        add("instr(search, ?) > 0", q.clone().into());
     }
     let filter = conditions.join(" AND ");
-    let total: i64 = conn.query_row(
-        &format!("SELECT COUNT(*) FROM contacts WHERE {filter}"),
-        rusqlite::params_from_iter(values.iter()),
-        |r| r.get(0),
-    )?;
-    let offset = (query.page.max(1) - 1) * query.per_page;
-    values.push((query.per_page as i64).into());
-    values.push((offset as i64).into());
-    let mut stmt = conn.prepare(&format!(
-        "SELECT doc FROM contacts WHERE {filter} ORDER BY id LIMIT ? OFFSET ?"
-    ))?;
-    let docs = stmt
-        .query_map(rusqlite::params_from_iter(values.iter()), |r| {
-            r.get::<_, String>(0)
-        })?
-        .map(|doc| Ok(serde_json::from_str(&doc?)?))
-        .collect::<Result<Vec<Value>>>()?;
-    Ok((docs, total as usize))
+    super::docs_page(
+        conn,
+        "contacts",
+        &filter,
+        &values,
+        query.page,
+        query.per_page,
+    )
 }
 
 /// Deletes a contact and its activity; run inside [`Store::transaction`], so neither

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 /// One page of documents from `table` matching `filter` (with `?1`, `?2`… bound to `args`),
 /// in id order, and how many match in all.
-fn docs_page(
+pub(super) fn docs_page(
     conn: &Connection,
     table: &str,
     filter: &str,
