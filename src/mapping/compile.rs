@@ -7,7 +7,6 @@ use super::date::DateFormats;
 use super::phone::PhoneLayout;
 use super::targets::{EmailRule, ListRule, PersonRules};
 use super::value::{Case, Convert, Part, Source, ValueRule};
-use super::{Entity, Mapping};
 use crate::read::{parse_delimiter, ReadOptions, SheetRef};
 use crate::schema::{FieldKind, ScalarField};
 
@@ -33,47 +32,9 @@ impl std::fmt::Display for Problems {
 }
 
 /// The read options a mapping's `[source]` section asks for, as far as they are valid
-/// (problems with them are reported by [`Mapping::compile`]).
+/// (problems with them are reported by [`super::Mapping::compile`]).
 pub fn source_options(file: &MappingFile) -> ReadOptions {
-    Compiler {
-        headers: None,
-        columns: Vec::new(),
-        problems: Vec::new(),
-    }
-    .read_options(file)
-}
-
-impl Mapping {
-    /// Compiles a mapping file. With `headers`, columns are resolved against the input's
-    /// header row; without, the mapping's own column names become the column list (for an
-    /// export). Returns every problem found, not just the first.
-    pub fn compile(file: &MappingFile, headers: Option<&[String]>) -> Result<Mapping, Problems> {
-        let mut c = Compiler {
-            headers,
-            columns: headers.map(<[String]>::to_vec).unwrap_or_default(),
-            problems: Vec::new(),
-        };
-        // An entity not supported is reported, and the rest checked as a contact mapping so
-        // that one run lists every problem.
-        let entity = Entity::parse(&file.entity).unwrap_or_else(|message| {
-            c.problem("entity", message);
-            Entity::Contact
-        });
-        let read_options = c.read_options(file);
-        let targets = match entity {
-            Entity::Contact => super::contact::targets(&mut c, file),
-        };
-        if c.problems.is_empty() {
-            Ok(Mapping {
-                entity,
-                read_options,
-                columns: c.columns,
-                targets,
-            })
-        } else {
-            Err(Problems(c.problems))
-        }
-    }
+    Compiler::new(None).read_options(file)
 }
 
 /// The text a spec's source is written with, for spotting `{n}`.
@@ -85,6 +46,27 @@ pub(super) fn spec_text(spec: &ValueSpec) -> String {
         .cloned()
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+impl<'a> Compiler<'a> {
+    /// A compiler resolving columns against `headers`, or (without) collecting the columns
+    /// the mapping names.
+    pub fn new(headers: Option<&'a [String]>) -> Compiler<'a> {
+        Compiler {
+            headers,
+            columns: headers.map(<[String]>::to_vec).unwrap_or_default(),
+            problems: Vec::new(),
+        }
+    }
+
+    /// The column list, or every problem found.
+    pub fn finish(self) -> Result<Vec<String>, Problems> {
+        if self.problems.is_empty() {
+            Ok(self.columns)
+        } else {
+            Err(Problems(self.problems))
+        }
+    }
 }
 
 pub(super) struct Compiler<'a> {
@@ -110,7 +92,7 @@ impl Compiler<'_> {
         self.problem(place, format!("unknown target field {name:?}{hint}"));
     }
 
-    fn read_options(&mut self, file: &MappingFile) -> ReadOptions {
+    pub fn read_options(&mut self, file: &MappingFile) -> ReadOptions {
         let s = &file.source;
         let delimiter = s.delimiter.as_deref().and_then(|d| {
             parse_delimiter(d)

@@ -78,6 +78,29 @@ pub struct MappedRow {
 }
 
 impl Mapping {
+    /// Compiles a mapping file. With `headers`, columns are resolved against the input's
+    /// header row; without, the mapping's own column names become the column list (for an
+    /// export). Returns every problem found, not just the first.
+    pub fn compile(file: &MappingFile, headers: Option<&[String]>) -> Result<Mapping, Problems> {
+        let mut c = compile::Compiler::new(headers);
+        // An entity not supported is reported, and the rest checked as a contact mapping so
+        // that one run lists every problem.
+        let entity = Entity::parse(&file.entity).unwrap_or_else(|message| {
+            c.problem("entity", message);
+            Entity::Contact
+        });
+        let read_options = c.read_options(file);
+        let targets = match entity {
+            Entity::Contact => contact::targets(&mut c, file),
+        };
+        Ok(Mapping {
+            entity,
+            read_options,
+            columns: c.finish()?,
+            targets,
+        })
+    }
+
     /// Reads and compiles a mapping file against the input's headers (or, with `None`,
     /// against the columns the mapping names itself).
     pub fn load(path: &Path, headers: Option<&[String]>) -> Result<Mapping> {
