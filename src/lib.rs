@@ -6,12 +6,17 @@
 //! - [`mapping`]: a declarative TOML mapping from columns to the contact schema, run forward
 //!   (row → contact) and in reverse (contact → row);
 //! - [`validate`]: the rules a contact must pass before it is sent, and the dry-run report;
+//! - [`api`]: the client (tokens, throttle, retries, typed endpoints);
+//! - [`write`]: files that appear whole or not at all, and the one tabular writer (CSV,
+//!   XLSX, JSON lines) for reports and exports;
 //! - [`schema`]: the API's records, shared by every stage.
 //!
-//! The API client, the writer, the exporter and the sandbox server join as their own modules;
-//! `cmd` holds one file per subcommand and calls into the stages, never the reverse. Beside
-//! them, [`output`] writes files that appear whole or not at all, and [`interrupt`] turns
-//! Ctrl-C into a clean stop.
+//! [`pipeline`] is the shape every bulk command runs in (read ahead, transform in parallel,
+//! sink in order); [`sandbox`] is the local BigContacts server the tests and `--sandbox` use.
+//! [`cli`] mirrors the command line and turns its API flags into a client; `cmd` holds one
+//! file per subcommand and calls into the stages, never the reverse. Beside them,
+//! [`progress`] draws on a terminal, [`clock`] is the time every wait goes through, and
+//! [`interrupt`] turns Ctrl-C into a clean stop.
 
 pub mod api;
 pub mod cli;

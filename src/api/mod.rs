@@ -10,7 +10,8 @@
 //! its renewal) → `http` (the one HTTP client builder). Every wait goes through a
 //! [`crate::clock::Clock`], so tests drive time.
 //!
-//! Depends on `schema` and `clock`.
+//! Depends on `schema` (the records), `clock` (waits and expiry) and `write` (the stored
+//! login is written atomically).
 
 pub mod auth;
 mod client;

@@ -1,4 +1,6 @@
 //! One file per subcommand; each turns parsed arguments into calls on the pipeline's stages.
+//!
+//! May call every other module; nothing calls `cmd` but `main.rs`.
 
 mod login;
 mod logout;

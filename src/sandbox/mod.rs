@@ -8,7 +8,13 @@
 //!
 //! The server is hyper with a hand-written dispatcher (`routes.rs`): a dropped connection
 //! must be a connection closed without an answer, which a framework's handler cannot express.
-//! Depends on `schema` only.
+//! Inside, in layers: this file (connections, faults, the control endpoints) → `routes`
+//! (dispatch) → `oauth` and `handlers/` (one module per resource) → `contacts`, `tasks`
+//! (the documents' rules) → `store/` (every SQL statement). `http` holds the request and
+//! reply types they share.
+//!
+//! Depends on `schema` (field kinds, flags) and `clock` only: the sandbox must not share the
+//! client's code, or a bug in one would hide in the other.
 
 mod app;
 mod clock;

@@ -6,7 +6,8 @@
 //! chunks of rows, rayon maps each chunk in parallel, and the results are handed on in row
 //! order to whoever writes the report.
 //!
-//! Depends on `read`, `mapping`, `schema` and `finding`.
+//! Depends on `read`, `mapping`, `schema`, `finding`, `pipeline` (the run's shape) and
+//! `write` (the reports).
 
 mod pipeline;
 pub mod report;

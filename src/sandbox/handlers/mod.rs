@@ -1,6 +1,9 @@
 //! One module per resource of the API: each turns a request into a reply, with the store's
 //! statements (never SQL of its own) under the store's lock, and every multi-statement write
 //! in one transaction.
+//!
+//! Calls `http` (request, reply), `store`, `app`, and the sandbox's document rules
+//! (`contacts`, `tasks`); called only by `routes`.
 
 pub mod activities;
 pub mod contacts;

@@ -2,6 +2,8 @@
 //! Every statement the sandbox runs is here: handlers, OAuth and seeding call these
 //! functions, and run the ones that belong together in one [`Store::transaction`].
 //!
+//! Calls nothing else in the sandbox.
+//!
 //! Records are stored as JSON documents in the API's response shape, next to the columns that
 //! queries filter on (owner, privacy, timestamps, search text), so a million contacts live on
 //! disk and a page of them costs one indexed query.
