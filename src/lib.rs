@@ -23,6 +23,7 @@ pub mod cli;
 pub mod clock;
 pub mod cmd;
 pub mod finding;
+pub mod import;
 pub mod interrupt;
 pub mod mapping;
 pub mod pipeline;

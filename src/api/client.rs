@@ -12,7 +12,7 @@ use super::http::{check_base_url, http_client};
 use super::retry::RetryPolicy;
 use super::throttle::Throttle;
 use super::token::Tokens;
-use super::transport::{Body, Transport};
+use super::transport::{Body, Transport, TransportStats};
 use crate::clock::Clock;
 
 /// The hosted service.
@@ -76,6 +76,7 @@ impl<C: Clock> Client<C> {
                 throttle: Throttle::with_clock(config.rate, config.burst, clock.clone()),
                 retry: config.retry,
                 clock,
+                counters: Default::default(),
             },
             source,
         })
@@ -83,6 +84,16 @@ impl<C: Clock> Client<C> {
 
     pub fn base_url(&self) -> &url::Url {
         &self.transport.base
+    }
+
+    /// Requests, retries and 429s so far.
+    pub fn stats(&self) -> TransportStats {
+        self.transport.counters.stats()
+    }
+
+    /// The server's clock minus this machine's, in seconds, once a response has said.
+    pub fn server_offset(&self) -> Option<i64> {
+        self.transport.counters.server_offset()
     }
 
     /// Sends one API call; see the typed calls for the usual ones.

@@ -30,4 +30,4 @@ pub use endpoints::{ContactQuery, Page, Pages};
 pub use error::{ApiError, Sent};
 pub use http::{check_base_url, http_client};
 pub use token::token_request;
-pub use transport::Body;
+pub use transport::{Body, TransportStats};

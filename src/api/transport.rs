@@ -4,6 +4,7 @@
 //! Every wait (the throttle's, the backoff's) goes through one [`Clock`], so tests of
 //! retries and 429s move a fake clock instead of sleeping.
 
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use rand::Rng;
@@ -34,6 +35,52 @@ pub(super) struct Transport<C: Clock> {
     pub throttle: Throttle<C>,
     pub retry: RetryPolicy,
     pub clock: C,
+    pub counters: Counters,
+}
+
+/// What the transport has done so far, for a run's summary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TransportStats {
+    /// Requests sent, retries included.
+    pub requests: u64,
+    pub retries: u64,
+    /// HTTP 429 answers.
+    pub rate_limited: u64,
+}
+
+#[derive(Debug)]
+pub(super) struct Counters {
+    requests: AtomicU64,
+    retries: AtomicU64,
+    rate_limited: AtomicU64,
+    /// The server's clock minus ours, from the latest `Date` header; `i64::MIN` until one
+    /// comes.
+    server_offset: AtomicI64,
+}
+
+impl Default for Counters {
+    fn default() -> Self {
+        Counters {
+            requests: AtomicU64::new(0),
+            retries: AtomicU64::new(0),
+            rate_limited: AtomicU64::new(0),
+            server_offset: AtomicI64::new(i64::MIN),
+        }
+    }
+}
+
+impl Counters {
+    pub fn stats(&self) -> TransportStats {
+        TransportStats {
+            requests: self.requests.load(Ordering::Relaxed),
+            retries: self.retries.load(Ordering::Relaxed),
+            rate_limited: self.rate_limited.load(Ordering::Relaxed),
+        }
+    }
+
+    pub fn server_offset(&self) -> Option<i64> {
+        Some(self.server_offset.load(Ordering::Relaxed)).filter(|&o| o != i64::MIN)
+    }
 }
 
 impl<C: Clock> Transport<C> {
@@ -61,6 +108,7 @@ impl<C: Clock> Transport<C> {
         loop {
             attempt += 1;
             self.throttle.wait();
+            self.counters.requests.fetch_add(1, Ordering::Relaxed);
             let token = self.tokens.current(&self.http, &self.base, &call)?;
             let request = self
                 .http
@@ -75,11 +123,15 @@ impl<C: Clock> Transport<C> {
                 }
                 Err(error) => {
                     if let ApiError::RateLimited { retry_after, .. } = &error {
+                        self.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
                         self.throttle.rate_limited(*retry_after);
                     }
                     let jitter = rand::rng().random::<f64>();
                     match self.retry.decide(attempt, &error, idempotent, jitter) {
-                        Decision::RetryAfter(wait) => self.clock.sleep(wait),
+                        Decision::RetryAfter(wait) => {
+                            self.counters.retries.fetch_add(1, Ordering::Relaxed);
+                            self.clock.sleep(wait)
+                        }
                         Decision::GiveUp => return Err(error),
                     }
                 }
@@ -100,6 +152,9 @@ impl<C: Clock> Transport<C> {
         let response = request.send().map_err(network)?;
         let status = response.status().as_u16();
         let retry_after = retry_after(response.headers());
+        if let Some(offset) = server_offset(response.headers()) {
+            self.counters.server_offset.store(offset, Ordering::Relaxed);
+        }
         let bytes = response.bytes().map_err(network)?;
         classify(call, status, retry_after, &bytes)
     }
@@ -171,6 +226,13 @@ fn with_body(request: RequestBuilder, body: &Body) -> RequestBuilder {
         Body::Json(value) => request.json(value),
         Body::Form(fields) => request.form(fields),
     }
+}
+
+/// The server's clock minus ours, from its `Date` header (one-second resolution).
+fn server_offset(headers: &reqwest::header::HeaderMap) -> Option<i64> {
+    let date = headers.get(reqwest::header::DATE)?.to_str().ok()?;
+    let at = chrono::DateTime::parse_from_rfc2822(date.trim()).ok()?;
+    Some(at.timestamp() - unix_now())
 }
 
 /// `Retry-After` in seconds or as an HTTP date; one second when absent or unreadable.

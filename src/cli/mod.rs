@@ -53,6 +53,19 @@ they were. Reports are written under a hidden name and renamed when the run ends
 Exit status: 0 every row is valid (warnings allowed); 1 some rows are invalid; 2 the file or
 the mapping could not be used; 130 stopped by Ctrl-C.")]
     Validate(ValidateArgs),
+    /// Create every valid row of a file in BigContacts, exactly once, resumably.
+    #[command(after_help = "\
+The output folder (--out, or INPUT's name with .import beside it) holds the journal that
+makes the import resumable: run the same command again after a crash, Ctrl-C or a lost
+network and it goes on where it stopped, looking up creates whose answer was lost before
+sending anything again. It also holds success.csv, errors.csv (the input's columns plus row
+and reason: fix it and import it with the same mapping) and summary.json.
+
+Examples:
+  bcetl import contacts.csv --mapping m.toml --dry-run
+  bcetl import contacts.csv --mapping m.toml --sandbox
+  BIGCONTACTS_TOKEN=… bcetl import contacts.csv --mapping m.toml --rate 10 --concurrency 4")]
+    Import(ImportArgs),
     /// Write and check mapping files.
     #[command(subcommand)]
     Mapping(MappingCommand),
@@ -199,6 +212,46 @@ pub struct ValidateArgs {
     /// Print only the summary line.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The spreadsheet to import: CSV (any delimiter), XLSX, XLS or ODS.
+    pub input: PathBuf,
+    /// The mapping file (TOML) from columns to the contact schema.
+    #[arg(short, long)]
+    pub mapping: PathBuf,
+    /// The output folder: journal, success.csv, errors.csv, summary.json.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// What to do with each row. Only `create` is in this version.
+    #[arg(long, value_enum, default_value_t = ImportMode::Create)]
+    pub mode: ImportMode,
+    /// Rows sent at once (each on its own connection, all within --rate).
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    /// Send nothing: write the request bodies that would be sent to OUT/requests.jsonl.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub api: ApiArgs,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// Print only the summary.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportMode {
+    /// Post every valid row as a new contact.
+    Create,
+    /// Change contacts found by a key (not in this version yet).
+    Update,
+    /// Update the contact found by a key, else create one (not in this version yet).
+    Upsert,
+    /// Delete the contacts the rows name (not in this version yet).
+    Delete,
 }
 
 /// How to read the input; each overrides the mapping's `[source]` section.

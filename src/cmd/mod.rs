@@ -2,6 +2,7 @@
 //!
 //! May call every other module; nothing calls `cmd` but `main.rs`.
 
+mod import;
 mod login;
 mod logout;
 mod mapping;
@@ -21,6 +22,7 @@ use crate::read::{self, ReadOptions, SheetRef, Table};
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Validate(args) => validate::run(args),
+        Command::Import(args) => import::run(args),
         Command::Mapping(MappingCommand::Init {
             file,
             output,

@@ -1,0 +1,187 @@
+//! `bcetl import`: the migration itself.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+
+use crate::cli::{ImportArgs, ImportMode};
+use crate::import::{self, Counts, Journal};
+use crate::interrupt::{Interrupt, Interrupted};
+use crate::progress::Progress;
+use crate::write::{TableFormat, TableOptions, TableWriter};
+
+pub fn run(args: ImportArgs) -> Result<ExitCode> {
+    if args.mode != ImportMode::Create {
+        bail!(
+            "--mode {:?}: this version imports with --mode create only; update, upsert and \
+             delete are not built yet",
+            args.mode
+        );
+    }
+    anyhow::ensure!(
+        (1..=64).contains(&args.concurrency),
+        "--concurrency {}: give 1 to 64",
+        args.concurrency
+    );
+    let interrupt = Interrupt::watch()?;
+    let (table, mapping) = super::open_with_mapping(&args.input, &args.mapping, &args.read)?;
+    let out = args.out.clone().unwrap_or_else(|| default_out(&args.input));
+    for (what, path) in [("the input", &args.input), ("the mapping", &args.mapping)] {
+        anyhow::ensure!(
+            !super::same_file(&out, path),
+            "--out {}: that is {what}; give a folder",
+            out.display()
+        );
+    }
+    if args.dry_run {
+        return dry_run(table, &mapping, &out, args.quiet);
+    }
+    let identity = [
+        ("input", sha256_file(&args.input)?),
+        ("mapping", sha256_file(&args.mapping)?),
+        ("mode", "create".to_string()),
+    ];
+    let journal = Journal::open(&out, &identity)?;
+    let connection = crate::cli::connect::connect(&args.api)?;
+    let client = &connection.client;
+
+    let bar = Progress::counter(
+        args.quiet,
+        "{spinner} {human_pos} rows ({per_sec}) {msg} {elapsed}",
+    );
+    let stop = interrupt.clone();
+    let table = table.until(move || stop.requested());
+    let source = format!("{} ({})", table.path.display(), table.description);
+    let stats = import::run(
+        table,
+        &mapping,
+        client,
+        &journal,
+        args.concurrency,
+        |c: Counts| {
+            bar.set(c.done as u64);
+            bar.message(format!("created {}, not created {}", c.created, c.failed));
+        },
+        || interrupt.requested(),
+    )?;
+    bar.finish();
+    // The input again, for the cells of errors.csv.
+    let (input, _) = super::open_with_mapping(&args.input, &args.mapping, &args.read)?;
+    let totals = import::write_outputs(&out, &journal, input, &stats, &client.stats())?;
+    let requests = client.stats();
+    println!(
+        "{source}: {} created, {} invalid, {} rejected by the server, {} not applied, {} unknown \
+         ({} rows read this run in {:.1}s; {} requests, {} retries, {} answered 429)",
+        totals.created,
+        totals.invalid,
+        totals.rejected,
+        totals.failed,
+        totals.unknown,
+        stats.rows_read,
+        stats.seconds,
+        requests.requests,
+        requests.retries,
+        requests.rate_limited
+    );
+    println!("output: {}", out.display());
+    if stats.interrupted {
+        return Err(Interrupted(format!(
+            "stopped by Ctrl-C; what was sent is recorded. Resume with: {}",
+            resume_command()
+        ))
+        .into());
+    }
+    Ok(if totals.not_created() > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `contacts.csv` → `contacts.import/` beside it: the same command finds its journal again.
+fn default_out(input: &Path) -> PathBuf {
+    let stem = input
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "input".into());
+    input.with_file_name(format!("{stem}.import"))
+}
+
+/// The command as it was typed, to run again.
+fn resume_command() -> String {
+    std::env::args()
+        .map(|a| {
+            if a.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./=:@".contains(c))
+            {
+                a
+            } else {
+                format!("'{}'", a.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn sha256_file(path: &Path) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
+    Ok(format!("{:x}", hasher.finalize()))
+}
+
+/// `--dry-run`: the bodies that would be sent, one per line, and nothing sent.
+fn dry_run(
+    table: crate::read::Table,
+    mapping: &crate::mapping::Mapping,
+    out: &Path,
+    quiet: bool,
+) -> Result<ExitCode> {
+    std::fs::create_dir_all(out)
+        .with_context(|| format!("{}: cannot create the output folder", out.display()))?;
+    let path = out.join("requests.jsonl");
+    let mut requests = TableWriter::create(
+        Some(&path),
+        TableFormat::JsonLines,
+        &[],
+        TableOptions::default(),
+    )?;
+    let summary = crate::validate::run(
+        table,
+        mapping,
+        |_, mapped| {
+            if mapped
+                .findings
+                .iter()
+                .any(|f| f.severity == crate::finding::Severity::Error)
+            {
+                return Ok(());
+            }
+            requests.json(&serde_json::json!({
+                "row": mapped.row,
+                "method": "POST",
+                "path": "/api/contacts.json",
+                "body": mapped.contact,
+            }))
+        },
+        |_| {},
+    )?;
+    requests.finish()?;
+    if !quiet {
+        println!(
+            "dry run: {} rows; {} would be created, {} are invalid and would not be sent \
+             (bcetl validate --report shows why, cell by cell)",
+            summary.rows, summary.valid, summary.invalid
+        );
+    }
+    println!("requests: {}", path.display());
+    Ok(if summary.invalid > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

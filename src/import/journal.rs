@@ -1,0 +1,311 @@
+//! The import's journal: what was asked of the server for each row, and what came of it,
+//! durable before the request goes and when its answer comes, so a run killed at any point
+//! resumes without losing or repeating a row.
+//!
+//! One SQLite file in the output directory. A row's states:
+//! - `sending`: the create is about to go, or went and its answer was lost; whether it was
+//!   applied is found out by looking the contact up before anything is sent again;
+//! - `created`: done, with the contact's id (a contact id is claimed by one row at most: a
+//!   unique index says so);
+//! - `rejected`: the server refused it (final for this input);
+//! - `invalid`: never sent (the dry run's errors);
+//! - `failed`: not applied (no connection, rate limited to the end): sent again on resume.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use anyhow::{bail, Context, Result};
+use rusqlite::{params, Connection, OptionalExtension};
+
+const SCHEMA: &str = "
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = FULL;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS rows (
+    row INTEGER PRIMARY KEY,
+    state TEXT NOT NULL,
+    key TEXT,
+    contact_id INTEGER,
+    sent_at INTEGER,
+    server_offset INTEGER,
+    body TEXT,
+    reason TEXT);
+CREATE UNIQUE INDEX IF NOT EXISTS rows_contact ON rows (contact_id) WHERE contact_id IS NOT NULL;
+";
+
+/// What a row came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Sending,
+    Created,
+    Rejected,
+    Invalid,
+    Failed,
+}
+
+impl State {
+    fn as_str(self) -> &'static str {
+        match self {
+            State::Sending => "sending",
+            State::Created => "created",
+            State::Rejected => "rejected",
+            State::Invalid => "invalid",
+            State::Failed => "failed",
+        }
+    }
+
+    fn parse(text: &str) -> Result<State> {
+        Ok(match text {
+            "sending" => State::Sending,
+            "created" => State::Created,
+            "rejected" => State::Rejected,
+            "invalid" => State::Invalid,
+            "failed" => State::Failed,
+            other => bail!("the journal holds an unknown state {other:?}"),
+        })
+    }
+
+    /// Whether a resumed run leaves the row alone.
+    pub fn is_final(self) -> bool {
+        matches!(self, State::Created | State::Rejected | State::Invalid)
+    }
+}
+
+/// A row whose create went out and whose outcome is not known.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pending {
+    pub row: usize,
+    pub key: String,
+    /// Local Unix time the latest attempt was recorded at.
+    pub sent_at: i64,
+    /// The server's clock minus ours when it was sent, when known.
+    pub server_offset: Option<i64>,
+    /// The body sent.
+    pub body: String,
+}
+
+/// A row as the output files list it (its cells come from the input, read again).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub row: usize,
+    pub state: State,
+    pub key: Option<String>,
+    pub contact_id: Option<i64>,
+    pub reason: Option<String>,
+}
+
+/// Shared by the writer threads: one connection, one statement at a time.
+pub struct Journal {
+    conn: Mutex<Connection>,
+}
+
+impl Journal {
+    /// Opens (or starts) the journal in `dir`. `identity` names what the run is of (the
+    /// input's and the mapping's hashes, the mode): a journal started for something else is
+    /// refused, with what to do.
+    pub fn open(dir: &Path, identity: &[(&str, String)]) -> Result<Journal> {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("{}: cannot create the output folder", dir.display()))?;
+        let path = dir.join("journal.sqlite");
+        let conn = Connection::open(&path)
+            .with_context(|| format!("{}: cannot open the journal", path.display()))?;
+        conn.execute_batch(SCHEMA)
+            .with_context(|| format!("{}: cannot set up the journal", path.display()))?;
+        for (key, value) in identity {
+            let stored: Option<String> = conn
+                .query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            match stored {
+                None => {
+                    conn.execute(
+                        "INSERT INTO meta (key, value) VALUES (?1, ?2)",
+                        params![key, value],
+                    )?;
+                }
+                Some(stored) if stored == *value => {}
+                Some(_) => bail!(
+                    "{}: this folder holds the journal of an import whose {key} differs from \
+                     this one's; the two cannot be mixed. To resume that import, run it with \
+                     its own input, mapping and options; to start this one, give another --out \
+                     folder (or remove {})",
+                    dir.display(),
+                    dir.display()
+                ),
+            }
+        }
+        Ok(Journal {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().expect("journal lock")
+    }
+
+    /// The row's state, if the journal has one.
+    pub fn state(&self, row: usize) -> Result<Option<State>> {
+        let state: Option<String> = self
+            .conn()
+            .prepare_cached("SELECT state FROM rows WHERE row = ?1")?
+            .query_row(params![row as i64], |r| r.get(0))
+            .optional()?;
+        state.as_deref().map(State::parse).transpose()
+    }
+
+    /// Records that the row's create is about to go: durable before the request is sent.
+    pub fn sending(&self, pending: &Pending) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO rows (row, state, key, sent_at, server_offset, body) VALUES (?1, 'sending', ?2, ?3, ?4, ?5)
+             ON CONFLICT(row) DO UPDATE SET state = 'sending', key = ?2, sent_at = ?3, server_offset = ?4, body = ?5, reason = NULL",
+            params![pending.row as i64, pending.key, pending.sent_at, pending.server_offset, pending.body],
+        )?;
+        Ok(())
+    }
+
+    /// The row's contact exists: created by it, or found after a lost answer.
+    pub fn created(&self, row: usize, contact_id: i64) -> Result<()> {
+        self.conn().execute(
+            "UPDATE rows SET state = 'created', contact_id = ?2, reason = NULL WHERE row = ?1",
+            params![row as i64, contact_id],
+        )?;
+        Ok(())
+    }
+
+    /// The row did not become a contact: `state` says whether for good.
+    pub fn not_created(
+        &self,
+        row: usize,
+        state: State,
+        key: Option<&str>,
+        reason: &str,
+    ) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO rows (row, state, key, reason) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(row) DO UPDATE SET state = ?2, key = COALESCE(?3, key), reason = ?4",
+            params![row as i64, state.as_str(), key, reason],
+        )?;
+        Ok(())
+    }
+
+    /// Rows whose create may have been applied, in row order.
+    pub fn pending(&self) -> Result<Vec<Pending>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT row, key, sent_at, server_offset, body FROM rows WHERE state = 'sending' ORDER BY row",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Pending {
+                row: r.get::<_, i64>(0)? as usize,
+                key: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                sent_at: r.get::<_, Option<i64>>(2)?.unwrap_or(0),
+                server_offset: r.get(3)?,
+                body: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Whether some row already claims this contact.
+    pub fn is_claimed(&self, contact_id: i64) -> Result<bool> {
+        Ok(self
+            .conn()
+            .prepare_cached("SELECT 1 FROM rows WHERE contact_id = ?1")?
+            .query_row(params![contact_id], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    /// Every row, in row order, for the output files; `each` is called a row at a time.
+    pub fn for_each(&self, mut each: impl FnMut(Entry) -> Result<()>) -> Result<()> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT row, state, key, contact_id, reason FROM rows ORDER BY row")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            each(Entry {
+                row: r.get::<_, i64>(0)? as usize,
+                state: State::parse(&r.get::<_, String>(1)?)?,
+                key: r.get(2)?,
+                contact_id: r.get(3)?,
+                reason: r.get(4)?,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// How many rows are in each state.
+    pub fn counts(&self) -> Result<Vec<(State, usize)>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT state, COUNT(*) FROM rows GROUP BY state ORDER BY state")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (state, n) = row?;
+            out.push((State::parse(&state)?, n as usize));
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity(input: &str) -> Vec<(&'static str, String)> {
+        vec![("input", input.to_string()), ("mode", "create".into())]
+    }
+
+    #[test]
+    fn states_survive_reopening_and_a_contact_is_claimed_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::open(dir.path(), &identity("h1")).unwrap();
+        let pending = Pending {
+            row: 2,
+            key: "a@x.io".into(),
+            sent_at: 100,
+            server_offset: Some(-3),
+            body: "{}".into(),
+        };
+        j.sending(&pending).unwrap();
+        j.sending(&Pending {
+            row: 3,
+            ..pending.clone()
+        })
+        .unwrap();
+        j.created(3, 77).unwrap();
+        j.not_created(4, State::Invalid, None, "no email").unwrap();
+        assert!(j.created(2, 77).is_err(), "77 belongs to row 3");
+        drop(j);
+
+        let j = Journal::open(dir.path(), &identity("h1")).unwrap();
+        assert_eq!(j.pending().unwrap(), vec![pending]);
+        assert_eq!(j.state(3).unwrap(), Some(State::Created));
+        assert_eq!(j.state(5).unwrap(), None);
+        assert!(j.is_claimed(77).unwrap() && !j.is_claimed(78).unwrap());
+        let mut seen = Vec::new();
+        j.for_each(|e| {
+            seen.push((e.row, e.state, e.reason));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(
+            seen,
+            vec![
+                (2, State::Sending, None),
+                (3, State::Created, None),
+                (4, State::Invalid, Some("no email".to_string()))
+            ]
+        );
+    }
+
+    #[test]
+    fn a_journal_of_another_input_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        Journal::open(dir.path(), &identity("h1")).unwrap();
+        let err = Journal::open(dir.path(), &identity("h2")).err().unwrap();
+        assert!(err.to_string().contains("input differs"), "{err}");
+    }
+}

@@ -1,0 +1,281 @@
+//! The import: every valid row of a file created in BigContacts exactly once, whatever the
+//! network, the server or the operator does, with a journal to resume from.
+//!
+//! A run has three passes:
+//! 1. rows the journal left `sending` (a run that died, or answers lost last time) are looked
+//!    up; those found are done, the others are sent again below;
+//! 2. the file runs through the shared [`crate::pipeline`]: reading and mapping ahead, N
+//!    writer threads sharing one client (and so one rate limit), each row's intent recorded
+//!    before its request and its outcome after;
+//! 3. creates whose answer was lost in pass 2 are looked up one at a time (no other create
+//!    runs meanwhile, so no other row's contact can be mistaken for this one's) and sent
+//!    again only when not found.
+//!
+//! `success.csv`, `errors.csv` and `summary.json` are then written from the journal, so they
+//! hold every row of every run, in row order.
+//!
+//! Depends on `read`, `mapping`, `validate` (record rules), `api`, `pipeline`, `write`.
+
+mod journal;
+mod outputs;
+mod resolve;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+
+pub use journal::{Journal, State};
+pub use outputs::{write_outputs, Totals};
+
+use crate::api::{ApiError, Client};
+use crate::clock::{unix_now, Clock};
+use crate::finding::Severity;
+use crate::mapping::{MappedRow, Mapping};
+use crate::pipeline::{Pipeline, Workers};
+use crate::read::{Row, Table};
+use journal::Pending;
+use resolve::find_created;
+
+/// Times a lost create is looked up and, when not found, sent again, before the row is
+/// left for the next run to resolve.
+const RESEND_ATTEMPTS: usize = 3;
+
+/// What happened to one row in this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowOutcome {
+    /// Done in an earlier run.
+    AlreadyDone,
+    Created,
+    Invalid,
+    Rejected,
+    /// Not applied (no connection, rate limited to the end): sent again on the next run.
+    Failed,
+    /// The answer was lost; resolved after the main pass.
+    Unknown,
+}
+
+/// Counts as the run goes, for the progress line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Rows read and finished in this run.
+    pub done: usize,
+    pub created: usize,
+    /// Invalid, rejected or not applied.
+    pub failed: usize,
+}
+
+/// What the run did, for its summary.
+#[derive(Debug, Clone, Default)]
+pub struct RunStats {
+    pub rows_read: usize,
+    pub sent: usize,
+    pub resolved_by_lookup: usize,
+    pub resent: usize,
+    pub seconds: f64,
+    pub interrupted: bool,
+}
+
+/// Runs the import of `table` through `mapping` with `client`, `concurrency` writers.
+pub fn run<C: Clock>(
+    table: Table,
+    mapping: &Mapping,
+    client: &Client<C>,
+    journal: &Journal,
+    concurrency: usize,
+    progress: impl Fn(Counts),
+    interrupted: impl Fn() -> bool,
+) -> Result<RunStats> {
+    let started = Instant::now();
+    let mut stats = RunStats::default();
+
+    // Pass 1: what an earlier run left unknown.
+    for pending in journal.pending()? {
+        resolve_or_fail(client, journal, &pending, &mut stats)?;
+    }
+
+    // Pass 2: the file.
+    let writers = Pipeline {
+        chunk_size: 1,
+        chunks_in_flight: concurrency.max(1) * 4,
+        workers: Workers::Threads(concurrency.max(1)),
+    };
+    let sent = AtomicUsize::new(0);
+    let mut counts = Counts::default();
+    writers.run(
+        table.rows,
+        |rows: Vec<Row>| -> Result<Vec<RowOutcome>> {
+            rows.iter()
+                .map(|row| import_row(row, mapping, client, journal, &sent))
+                .collect()
+        },
+        |outcomes| {
+            for outcome in outcomes? {
+                stats.rows_read += 1;
+                counts.done += 1;
+                match outcome {
+                    RowOutcome::Created => counts.created += 1,
+                    RowOutcome::Invalid | RowOutcome::Rejected | RowOutcome::Failed => {
+                        counts.failed += 1
+                    }
+                    RowOutcome::AlreadyDone | RowOutcome::Unknown => {}
+                }
+            }
+            progress(counts);
+            Ok(())
+        },
+    )?;
+    stats.sent = sent.load(Ordering::Relaxed);
+    stats.interrupted = interrupted();
+
+    // Pass 3: answers lost in pass 2, one at a time. Left for the next run when stopped.
+    if !stats.interrupted {
+        for pending in journal.pending()? {
+            resolve_or_resend(client, journal, pending, &mut stats)?;
+        }
+    }
+    stats.seconds = started.elapsed().as_secs_f64();
+    Ok(stats)
+}
+
+/// Maps, checks and (when valid and not done before) creates one row.
+fn import_row<C: Clock>(
+    row: &Row,
+    mapping: &Mapping,
+    client: &Client<C>,
+    journal: &Journal,
+    sent: &AtomicUsize,
+) -> Result<RowOutcome> {
+    if journal.state(row.number)?.is_some_and(State::is_final) {
+        return Ok(RowOutcome::AlreadyDone);
+    }
+    let mut mapped = mapping.apply(row);
+    crate::validate::check_record(mapping, &mut mapped);
+    if let Some(reason) = errors_of(&mapped) {
+        journal.not_created(row.number, State::Invalid, None, &reason)?;
+        return Ok(RowOutcome::Invalid);
+    }
+    let key = mapped.contact.emails[0].email.clone();
+    let pending = Pending {
+        row: row.number,
+        key: key.clone(),
+        sent_at: unix_now(),
+        server_offset: client.server_offset(),
+        body: serde_json::to_string(&mapped.contact)?,
+    };
+    journal.sending(&pending)?;
+    sent.fetch_add(1, Ordering::Relaxed);
+    let answer = client.create_contact(&mapped.contact);
+    Ok(match answer {
+        Ok(contact) => {
+            let id = contact
+                .id
+                .context("the server created a contact without an id")?;
+            journal.created(row.number, id)?;
+            RowOutcome::Created
+        }
+        Err(e) if e.may_have_been_applied() => RowOutcome::Unknown,
+        Err(e @ ApiError::Unauthorized { .. }) => return Err(e.into()),
+        Err(e) => {
+            let state = if e.is_rejection() && !matches!(e, ApiError::RateLimited { .. }) {
+                State::Rejected
+            } else {
+                State::Failed
+            };
+            journal.not_created(row.number, state, Some(&key), &e.to_string())?;
+            if state == State::Rejected {
+                RowOutcome::Rejected
+            } else {
+                RowOutcome::Failed
+            }
+        }
+    })
+}
+
+/// The row's errors in one line, or `None` when it may be sent.
+fn errors_of(mapped: &MappedRow) -> Option<String> {
+    let errors: Vec<String> = mapped
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| match &f.column {
+            Some(column) => format!("{column}: {}", f.message),
+            None => f.message.clone(),
+        })
+        .collect();
+    (!errors.is_empty()).then(|| errors.join("; "))
+}
+
+/// Pass 1: found → done; not found → failed (not applied), so the file pass sends it.
+fn resolve_or_fail<C: Clock>(
+    client: &Client<C>,
+    journal: &Journal,
+    pending: &Pending,
+    stats: &mut RunStats,
+) -> Result<()> {
+    match find_created(client, journal, pending) {
+        Ok(Some(id)) => {
+            journal.created(pending.row, id)?;
+            stats.resolved_by_lookup += 1;
+        }
+        Ok(None) => journal.not_created(
+            pending.row,
+            State::Failed,
+            Some(&pending.key),
+            "a lost create was looked up and not found: it was not applied, and is sent again",
+        )?,
+        // The lookup itself failed: the row stays unknown for the next run.
+        Err(resolve::ResolveError::Api(e)) if !matches!(e, ApiError::Unauthorized { .. }) => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok(())
+}
+
+/// Pass 3: looks a lost create up, and sends it again only when it is not found.
+fn resolve_or_resend<C: Clock>(
+    client: &Client<C>,
+    journal: &Journal,
+    mut pending: Pending,
+    stats: &mut RunStats,
+) -> Result<()> {
+    for _ in 0..RESEND_ATTEMPTS {
+        match find_created(client, journal, &pending) {
+            Ok(Some(id)) => {
+                journal.created(pending.row, id)?;
+                stats.resolved_by_lookup += 1;
+                return Ok(());
+            }
+            Ok(None) => {}
+            Err(resolve::ResolveError::Api(e)) if !matches!(e, ApiError::Unauthorized { .. }) => {
+                return Ok(()); // unknown still: the next run resolves it
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let body: crate::schema::ContactInput = serde_json::from_str(&pending.body)?;
+        pending.sent_at = unix_now();
+        pending.server_offset = client.server_offset();
+        journal.sending(&pending)?;
+        stats.resent += 1;
+        match client.create_contact(&body) {
+            Ok(contact) => {
+                let id = contact
+                    .id
+                    .context("the server created a contact without an id")?;
+                journal.created(pending.row, id)?;
+                return Ok(());
+            }
+            Err(e) if e.may_have_been_applied() => continue,
+            Err(e @ ApiError::Unauthorized { .. }) => return Err(e.into()),
+            Err(e) => {
+                let state = if e.is_rejection() && !matches!(e, ApiError::RateLimited { .. }) {
+                    State::Rejected
+                } else {
+                    State::Failed
+                };
+                journal.not_created(pending.row, state, Some(&pending.key), &e.to_string())?;
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}

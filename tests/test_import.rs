@@ -1,0 +1,334 @@
+//! `bcetl import` against the sandbox over HTTP: every valid row created exactly once, every
+//! row listed once in success.csv or errors.csv, whatever the server, the network or the
+//! operator does (faults, kill -9, Ctrl-C), checked in the sandbox's own database.
+
+mod util;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+use util::{sandbox, sandbox_with, Run, TestSandbox, Workdir};
+
+const MAPPING: &str = r#"
+[fields]
+first_name = "First"
+last_name = "Last"
+date_of_birth = { column = "Birthday", date = ["%m/%d/%Y"] }
+[[emails]]
+column = "Email"
+[[phones]]
+column = "Phone"
+type = "M"
+[[addresses]]
+city = "City"
+[custom_fields]
+"Legacy ID" = "Legacy"
+"#;
+
+/// `n` rows; every row whose index is a multiple of `bad_every` has an email that is not one.
+fn people(n: usize, bad_every: usize) -> String {
+    let mut text = String::from("First,Last,Email,Phone,City,Birthday,Legacy\n");
+    for i in 0..n {
+        let email = if bad_every > 0 && i % bad_every == bad_every - 1 {
+            format!("not-an-email-{i}")
+        } else {
+            format!("p{i}@example.com")
+        };
+        text.push_str(&format!(
+            "F{i},L{i},{email},+1 404 555 {:04},City {},12/{:02}/1980,LEG-{i}\n",
+            i % 10_000,
+            i % 7,
+            i % 28 + 1
+        ));
+    }
+    text
+}
+
+fn bcetl_import(sb: &TestSandbox, dir: &Workdir, extra: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bcetl"));
+    cmd.current_dir(dir.path(""))
+        .args([
+            "import",
+            "in.csv",
+            "--mapping",
+            "m.toml",
+            "--out",
+            "out",
+            "-q",
+        ])
+        .args(["--base-url", &sb.sandbox.url])
+        .args(extra)
+        .env("BIGCONTACTS_TOKEN", sb.admin())
+        .env_remove("BIGCONTACTS_CLIENT_SECRET");
+    cmd
+}
+
+fn run(mut cmd: Command) -> Run {
+    let out = cmd.output().expect("bcetl runs");
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    run
+}
+
+/// How many contacts hold each email, read from the sandbox's database.
+fn contacts_by_email(db: &Path) -> HashMap<String, usize> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn.prepare("SELECT doc FROM contacts").unwrap();
+    let docs: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut counts = HashMap::new();
+    for doc in docs {
+        let doc: Value = serde_json::from_str(&doc).unwrap();
+        for list in ["emails", "office_emails"] {
+            for e in doc[list].as_array().into_iter().flatten() {
+                *counts
+                    .entry(e["email"].as_str().unwrap().to_string())
+                    .or_default() += 1;
+            }
+        }
+    }
+    counts
+}
+
+/// Asserts the import of `people(n, bad_every)` is complete and exactly once: in the
+/// database and in the two output files.
+fn assert_exactly_once(sb: &TestSandbox, dir: &Workdir, n: usize, bad_every: usize) {
+    let counts = contacts_by_email(&sb.db);
+    let mut missing = Vec::new();
+    for i in 0..n {
+        if bad_every > 0 && i % bad_every == bad_every - 1 {
+            continue;
+        }
+        match counts.get(&format!("p{i}@example.com")) {
+            Some(1) => {}
+            Some(k) => panic!("p{i}@example.com exists {k} times"),
+            None => missing.push(i),
+        }
+    }
+    assert!(missing.is_empty(), "rows never created: {missing:?}");
+    let valid = n - n.checked_div(bad_every).unwrap_or(0);
+    assert_eq!(counts.len(), valid, "no contact beyond the file's");
+
+    let mut rows: Vec<usize> = Vec::new();
+    let success = csv::Reader::from_path(dir.path("out/success.csv")).unwrap();
+    let mut ids = std::collections::HashSet::new();
+    for record in success.into_records() {
+        let record = record.unwrap();
+        rows.push(record[0].parse().unwrap());
+        assert!(
+            ids.insert(record[2].to_string()),
+            "contact {} twice",
+            &record[2]
+        );
+    }
+    assert_eq!(rows.len(), valid);
+    let mut errors = csv::Reader::from_path(dir.path("out/errors.csv")).unwrap();
+    let headers = errors.headers().unwrap().clone();
+    assert_eq!(
+        headers.iter().collect::<Vec<_>>(),
+        ["First", "Last", "Email", "Phone", "City", "Birthday", "Legacy", "row", "reason"]
+    );
+    for record in errors.into_records() {
+        rows.push(record.unwrap()[7].parse().unwrap());
+    }
+    rows.sort_unstable();
+    let expected: Vec<usize> = (2..n + 2).collect();
+    assert_eq!(rows, expected, "every row once, in one of the two files");
+}
+
+fn setup(n: usize, bad_every: usize) -> Workdir {
+    let dir = Workdir::new();
+    dir.write("in.csv", people(n, bad_every));
+    dir.write("m.toml", MAPPING);
+    dir
+}
+
+#[test]
+fn a_migration_creates_every_valid_row_once_with_its_fields() {
+    let sb = sandbox();
+    let dir = setup(40, 10);
+    let r = run(bcetl_import(&sb, &dir, &[]));
+    assert_eq!(r.code, 1, "four invalid rows: {}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("36 created, 4 invalid"), "{}", r.stdout);
+    assert_exactly_once(&sb, &dir, 40, 10);
+    let errors = dir.read("out/errors.csv");
+    assert!(
+        errors.contains(
+            "F9,L9,not-an-email-9,+1 404 555 0009,City 2,12/10/1980,LEG-9,11,\"Email: \"\"not-an-email-9\"\" is not an email address: no @\""
+        ),
+        "the row as read, its number and why: {errors}"
+    );
+
+    // Field by field, one contact as the server holds it.
+    let (_, found) = sb.call(
+        "GET",
+        "/api/contacts.json?q=p12@example.com",
+        &sb.admin(),
+        None,
+    );
+    let contact = &found["payload"][0];
+    assert_eq!(contact["first_name"], "F12");
+    assert_eq!(contact["phones"][0]["phone"], "+1 404 555 0012");
+    assert_eq!(contact["phones"][0]["type"], "M");
+    assert_eq!(contact["addresses"][0]["city"], "City 5");
+    assert!(contact["date_of_birth"]
+        .as_str()
+        .unwrap()
+        .starts_with("1980-12-13"));
+    assert_eq!(contact["custom_fields"][0]["value"], "LEG-12");
+
+    let summary: Value = serde_json::from_str(&dir.read("out/summary.json")).unwrap();
+    assert_eq!(summary["rows"]["created"], 36);
+    assert_eq!(summary["rows"]["invalid"], 4);
+    assert_eq!(summary["this_run"]["creates_sent"], 36);
+
+    // Run again: nothing is sent twice.
+    let before = sb.stats()["by_endpoint"]["POST /api/contacts"].as_u64();
+    let r = run(bcetl_import(&sb, &dir, &[]));
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        sb.stats()["by_endpoint"]["POST /api/contacts"].as_u64(),
+        before
+    );
+    assert_exactly_once(&sb, &dir, 40, 10);
+}
+
+#[test]
+fn faults_leave_every_row_exactly_once() {
+    let sb = sandbox_with(|c| {
+        c.faults.fail_rate = 0.1;
+        c.faults.drop_rate = 0.04;
+        c.faults.rate = Some(400);
+        c.faults.seed = 7;
+    });
+    let dir = setup(600, 50);
+    let r = run(bcetl_import(
+        &sb,
+        &dir,
+        &["--rate", "1000", "--burst", "20", "--concurrency", "8"],
+    ));
+    let stats = sb.stats();
+    assert!(
+        stats["dropped_after_write"].as_u64().unwrap() > 0
+            && stats["failures_injected"].as_u64().unwrap() > 0,
+        "the faults happened: {stats}"
+    );
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert_exactly_once(&sb, &dir, 600, 50);
+}
+
+#[test]
+fn kill_9_at_several_moments_then_resume_is_exactly_once() {
+    let sb = sandbox_with(|c| c.faults.latency = Duration::from_millis(5));
+    let n = 400;
+    let dir = setup(n, 0);
+    for (round, after_ms) in [150u64, 400, 250, 600].into_iter().enumerate() {
+        let mut child = bcetl_import(&sb, &dir, &["--rate", "1000", "--concurrency", "4"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(after_ms));
+        let _ = child.kill(); // SIGKILL
+        let status = child.wait().unwrap();
+        if status.success() {
+            eprintln!("round {round}: finished before the kill");
+        }
+    }
+    let r = run(bcetl_import(&sb, &dir, &["--rate", "1000"]));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_exactly_once(&sb, &dir, n, 0);
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_cleanly_and_the_same_command_resumes() {
+    let sb = sandbox_with(|c| c.faults.latency = Duration::from_millis(20));
+    let n = 300;
+    let dir = setup(n, 0);
+    let child = bcetl_import(&sb, &dir, &["--rate", "1000", "--concurrency", "2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("Resume with:") && stderr.contains("import in.csv"),
+        "{stderr}"
+    );
+    let done_before = contacts_by_email(&sb.db).len();
+    assert!(
+        done_before > 0 && done_before < n,
+        "stopped part way: {done_before}"
+    );
+
+    let r = run(bcetl_import(&sb, &dir, &["--rate", "1000"]));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_exactly_once(&sb, &dir, n, 0);
+}
+
+#[test]
+fn a_journal_refuses_a_changed_input_and_a_dry_run_sends_nothing() {
+    let sb = sandbox();
+    let dir = setup(5, 0);
+    let r = run(bcetl_import(&sb, &dir, &["--dry-run"]));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let requests = dir.read_jsonl("out/requests.jsonl");
+    assert_eq!(requests.len(), 5);
+    assert_eq!(requests[0]["body"]["emails"][0]["email"], "p0@example.com");
+    assert!(sb.stats()["by_endpoint"]
+        .get("POST /api/contacts")
+        .is_none());
+
+    let r = run(bcetl_import(&sb, &dir, &[]));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    dir.write("in.csv", people(6, 0));
+    let r = run(bcetl_import(&sb, &dir, &[]));
+    r.fails_with(2, "input differs");
+    assert_eq!(
+        contacts_by_email(&sb.db).len(),
+        5,
+        "nothing sent for the changed file"
+    );
+}
+
+#[test]
+fn bad_input_is_refused_before_any_request() {
+    let sb = sandbox();
+    let dir = Workdir::new();
+    dir.write("in.csv", "First,Last\nA,B\n");
+    dir.write("m.toml", MAPPING);
+    let r = run(bcetl_import(&sb, &dir, &[]));
+    r.fails_with(2, "m.toml");
+    assert!(
+        r.stderr.contains("\"Email\" is not in the file"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        sb.stats()["by_endpoint"],
+        serde_json::json!({}),
+        "no API request"
+    );
+    let r = run(bcetl_import(&sb, &dir, &["--mode", "upsert"]));
+    r.fails_with(2, "--mode create only");
+}
