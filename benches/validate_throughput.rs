@@ -287,8 +287,19 @@ fn main() {
     } else {
         args.iter().map(|a| a.parse().unwrap()).collect()
     };
-    let dir = tempfile::tempdir().unwrap();
-    let mapping = dir.path().join("bench.toml");
+    // BCETL_BENCH_KEEP=DIR keeps the generated files there (for callgrind on the same file).
+    let (_cleanup, dir) = match std::env::var_os("BCETL_BENCH_KEEP") {
+        Some(keep) => {
+            let kept = tempfile::Builder::new().prefix("bench-").tempdir_in(keep);
+            (None, kept.unwrap().keep())
+        }
+        None => {
+            let temp = tempfile::tempdir().unwrap();
+            let path = temp.path().to_path_buf();
+            (Some(temp), path)
+        }
+    };
+    let mapping = dir.join("bench.toml");
     std::fs::write(&mapping, MAPPING).unwrap();
     println!(
         "threads: {}; medians of several rounds (csv, reader, validate in turn)",
@@ -298,7 +309,7 @@ fn main() {
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut workbooks = Vec::new();
     for rows in sizes {
-        let path = dir.path().join(format!("bench-{rows}.csv"));
+        let path = dir.join(format!("bench-{rows}.csv"));
         generate(&path, rows);
         let mb = std::fs::metadata(&path).unwrap().len() as f64 / 1e6;
         let (mut csv, mut read, mut validate, mut ratios, mut rss) =

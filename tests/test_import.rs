@@ -309,6 +309,52 @@ fn a_journal_refuses_a_changed_input_and_a_dry_run_sends_nothing() {
         5,
         "nothing sent for the changed file"
     );
+
+    // The same input against another server: the journal's rows were never sent there.
+    dir.write("in.csv", people(5, 0));
+    let other = sandbox();
+    let r = run(bcetl_import(&other, &dir, &[]));
+    r.fails_with(2, "server differs");
+    assert_eq!(contacts_by_email(&other.db).len(), 0);
+}
+
+#[test]
+fn rows_that_share_an_email_on_purpose_each_get_their_own_contact_under_faults() {
+    let sb = sandbox_with(|c| {
+        c.faults.drop_rate = 0.2;
+        c.faults.seed = 3;
+    });
+    let dir = Workdir::new();
+    let mut text = String::from("First,Last,Email,Phone,City,Birthday,Legacy\n");
+    for i in 0..80 {
+        // Rows 2k and 2k+1 are the same person twice.
+        let k = i / 2;
+        text.push_str(&format!("Twin{k},Same,t{k}@example.com,,,,\n"));
+    }
+    dir.write("in.csv", text);
+    dir.write("m.toml", MAPPING);
+    let r = run(bcetl_import(
+        &sb,
+        &dir,
+        &["--rate", "1000", "--concurrency", "4"],
+    ));
+    let stats = sb.stats();
+    assert!(
+        stats["dropped_after_write"].as_u64().unwrap() > 0,
+        "{stats}"
+    );
+    let counts = contacts_by_email(&sb.db);
+    for k in 0..40 {
+        let email = format!("t{k}@example.com");
+        assert_eq!(
+            counts.get(&email),
+            Some(&2),
+            "{email}: {}{}",
+            r.stdout,
+            r.stderr
+        );
+    }
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
 }
 
 #[test]
@@ -331,4 +377,82 @@ fn bad_input_is_refused_before_any_request() {
     );
     let r = run(bcetl_import(&sb, &dir, &["--mode", "upsert"]));
     r.fails_with(2, "--mode create only");
+}
+
+#[test]
+fn rollback_deletes_what_the_import_created_and_the_import_can_run_again() {
+    let sb = sandbox_with(|c| {
+        c.faults.drop_rate = 0.1;
+        c.faults.seed = 11;
+    });
+    // A contact that was there before the import: the rollback must leave it. Sent until
+    // the dice let it through (the sandbox drops a tenth of all requests).
+    for _ in 0..50 {
+        let _ = sb
+            .http
+            .post(sb.url("/api/contacts.json"))
+            .bearer_auth(sb.admin())
+            .json(&serde_json::json!({"first_name": "Kept", "last_name": "Before", "emails": [{"email": "p3@example.com"}]}))
+            .send();
+        if contacts_by_email(&sb.db).contains_key("p3@example.com") {
+            break;
+        }
+    }
+    assert_eq!(contacts_by_email(&sb.db).len(), 1);
+    let n = 50;
+    let dir = setup(n, 0);
+    let r = run(bcetl_import(&sb, &dir, &["--rate", "1000"]));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    let rollback = |yes: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_bcetl"));
+        cmd.current_dir(dir.path(""))
+            .args([
+                "rollback",
+                "out",
+                "--base-url",
+                &sb.sandbox.url,
+                "--rate",
+                "1000",
+            ])
+            .env("BIGCONTACTS_TOKEN", sb.admin())
+            .stdin(Stdio::null());
+        if yes {
+            cmd.arg("--yes");
+        }
+        run(cmd)
+    };
+    rollback(false).fails_with(2, "give --yes");
+    let r = rollback(true);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("50 contacts deleted") || r.stdout.contains("already gone"),
+        "{}",
+        r.stdout
+    );
+    let left = contacts_by_email(&sb.db);
+    let kept: Vec<_> = left.keys().collect();
+    assert_eq!(
+        kept,
+        ["p3@example.com"],
+        "only the contact from before remains"
+    );
+
+    let r = rollback(true);
+    assert!(
+        r.stdout.contains("created no contact that is still there"),
+        "{}",
+        r.stdout
+    );
+
+    // Imported again after the rollback: created again, once each.
+    let r = run(bcetl_import(&sb, &dir, &["--rate", "1000"]));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let counts = contacts_by_email(&sb.db);
+    assert_eq!(
+        counts.get("p3@example.com"),
+        Some(&2),
+        "the earlier one and the import's"
+    );
+    assert_eq!(counts.len(), n);
 }

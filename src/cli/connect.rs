@@ -12,6 +12,9 @@ use crate::sandbox::{Sandbox, SandboxConfig};
 /// A client, and the sandbox it talks to when `--sandbox` started one.
 pub struct Connection {
     pub client: Client,
+    /// Which server this is, as the same command would name it again: the base URL, or the
+    /// sandbox's database (its URL changes with every start).
+    pub target: String,
     /// Held so the in-process sandbox serves as long as the client needs it.
     _sandbox: Option<Sandbox>,
 }
@@ -80,6 +83,7 @@ pub fn connect(args: &ApiArgs) -> Result<Connection> {
         );
         return Ok(Connection {
             client,
+            target: format!("sandbox {}", db.display()),
             _sandbox: Some(sandbox),
         });
     }
@@ -89,7 +93,8 @@ pub fn connect(args: &ApiArgs) -> Result<Connection> {
         .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
     let source = token_source(args, &base_url, &auth::credentials_path()?)?;
     Ok(Connection {
-        client: Client::new(configured(base_url, source))?,
+        client: Client::new(configured(base_url.clone(), source))?,
+        target: base_url.trim_end_matches('/').to_string(),
         _sandbox: None,
     })
 }

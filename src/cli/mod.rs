@@ -66,6 +66,8 @@ Examples:
   bcetl import contacts.csv --mapping m.toml --sandbox
   BIGCONTACTS_TOKEN=… bcetl import contacts.csv --mapping m.toml --rate 10 --concurrency 4")]
     Import(ImportArgs),
+    /// Undo an import: delete every contact it created (resumable, rate limited).
+    Rollback(RollbackArgs),
     /// Write and check mapping files.
     #[command(subcommand)]
     Mapping(MappingCommand),
@@ -237,6 +239,23 @@ pub struct ImportArgs {
     pub api: ApiArgs,
     #[command(flatten)]
     pub read: ReadArgs,
+    /// Print only the summary.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The output folder of the import to undo (it holds journal.sqlite).
+    pub dir: PathBuf,
+    /// Deletes sent at once (all within --rate).
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub api: ApiArgs,
     /// Print only the summary.
     #[arg(short, long)]
     pub quiet: bool,

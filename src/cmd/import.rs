@@ -37,14 +37,17 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
     if args.dry_run {
         return dry_run(table, &mapping, &out, args.quiet);
     }
+    let connection = crate::cli::connect::connect(&args.api)?;
+    let client = &connection.client;
+    // A journal belongs to one input, one mapping, one mode and one server: resuming it
+    // against another would skip rows that were never sent there.
     let identity = [
         ("input", sha256_file(&args.input)?),
         ("mapping", sha256_file(&args.mapping)?),
         ("mode", "create".to_string()),
+        ("server", connection.target.clone()),
     ];
     let journal = Journal::open(&out, &identity)?;
-    let connection = crate::cli::connect::connect(&args.api)?;
-    let client = &connection.client;
 
     let bar = Progress::counter(
         args.quiet,

@@ -6,6 +6,7 @@ mod import;
 mod login;
 mod logout;
 mod mapping;
+mod rollback;
 mod sandbox;
 mod validate;
 mod whoami;
@@ -23,6 +24,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Validate(args) => validate::run(args),
         Command::Import(args) => import::run(args),
+        Command::Rollback(args) => rollback::run(args),
         Command::Mapping(MappingCommand::Init {
             file,
             output,

@@ -9,7 +9,9 @@
 //!   unique index says so);
 //! - `rejected`: the server refused it (final for this input);
 //! - `invalid`: never sent (the dry run's errors);
-//! - `failed`: not applied (no connection, rate limited to the end): sent again on resume.
+//! - `failed`: not applied (no connection, rate limited to the end): sent again on resume;
+//! - `rolled_back`: created, then deleted by `bcetl rollback` (an import run again creates
+//!   it again).
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -41,6 +43,7 @@ pub enum State {
     Rejected,
     Invalid,
     Failed,
+    RolledBack,
 }
 
 impl State {
@@ -51,6 +54,7 @@ impl State {
             State::Rejected => "rejected",
             State::Invalid => "invalid",
             State::Failed => "failed",
+            State::RolledBack => "rolled_back",
         }
     }
 
@@ -61,6 +65,7 @@ impl State {
             "rejected" => State::Rejected,
             "invalid" => State::Invalid,
             "failed" => State::Failed,
+            "rolled_back" => State::RolledBack,
             other => bail!("the journal holds an unknown state {other:?}"),
         })
     }
@@ -187,6 +192,46 @@ impl Journal {
             params![row as i64, state.as_str(), key, reason],
         )?;
         Ok(())
+    }
+
+    /// The contact a rolled-back row had is gone: the row is free to be imported again.
+    pub fn rolled_back(&self, row: usize) -> Result<()> {
+        self.conn().execute(
+            "UPDATE rows SET state = 'rolled_back', contact_id = NULL, reason = 'created, then deleted by bcetl rollback' WHERE row = ?1 AND state = 'created'",
+            params![row as i64],
+        )?;
+        Ok(())
+    }
+
+    /// Rows whose contact exists, with its id, in row order.
+    pub fn created_contacts(&self) -> Result<Vec<(usize, i64)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT row, contact_id FROM rows WHERE state = 'created' AND contact_id IS NOT NULL ORDER BY row",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)? as usize, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// What the journal was started for (`server`, `input`…).
+    pub fn identity(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    /// Opens the journal an import left in `dir`, whatever it was for (rollback).
+    pub fn open_existing(dir: &Path) -> Result<Journal> {
+        let path = dir.join("journal.sqlite");
+        anyhow::ensure!(
+            path.is_file(),
+            "{}: no import journal here (journal.sqlite); give the folder an import wrote",
+            dir.display()
+        );
+        Journal::open(dir, &[])
     }
 
     /// Rows whose create may have been applied, in row order.

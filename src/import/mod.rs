@@ -19,6 +19,7 @@
 mod journal;
 mod outputs;
 mod resolve;
+mod rollback;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -27,6 +28,7 @@ use anyhow::{Context, Result};
 
 pub use journal::{Journal, State};
 pub use outputs::{write_outputs, Totals};
+pub use rollback::{rollback, RollbackStats};
 
 use crate::api::{ApiError, Client};
 use crate::clock::{unix_now, Clock};

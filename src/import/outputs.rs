@@ -23,12 +23,14 @@ pub struct Totals {
     pub failed: usize,
     /// Sent, the answer lost, and not yet resolved.
     pub unknown: usize,
+    /// Created, then deleted by `bcetl rollback`.
+    pub rolled_back: usize,
 }
 
 impl Totals {
     /// Rows in errors.csv.
     pub fn not_created(&self) -> usize {
-        self.invalid + self.rejected + self.failed + self.unknown
+        self.invalid + self.rejected + self.failed + self.unknown + self.rolled_back
     }
 }
 
@@ -89,6 +91,10 @@ pub fn write_outputs(
             State::Sending => {
                 totals.unknown += 1;
                 Some(UNKNOWN.to_string())
+            }
+            State::RolledBack => {
+                totals.rolled_back += 1;
+                entry.reason
             }
         };
         // Both run in row order: read on to this row.

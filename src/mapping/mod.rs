@@ -67,6 +67,8 @@ pub struct Mapping {
     pub columns: Vec<String>,
     /// What the mapping fills, in the order rows are mapped.
     targets: Vec<Target>,
+    /// Phone and custom field targets, to size those lists once per row.
+    list_sizes: (usize, usize),
 }
 
 /// A row after mapping: the record it becomes and what went wrong on the way.
@@ -93,11 +95,17 @@ impl Mapping {
         let targets = match entity {
             Entity::Contact => contact::targets(&mut c, file),
         };
+        let count = |f: fn(&Target) -> bool| targets.iter().filter(|t| f(t)).count();
+        let list_sizes = (
+            count(|t| matches!(t, Target::Phone(_))),
+            count(|t| matches!(t, Target::CustomField(..))),
+        );
         Ok(Mapping {
             entity,
             read_options,
             columns: c.finish()?,
             targets,
+            list_sizes,
         })
     }
 
@@ -137,6 +145,9 @@ impl Mapping {
             row,
             findings: &mut out.findings,
         };
+        // Sized once: pushing into empty lists reallocates as they grow.
+        out.contact.phones.reserve(self.list_sizes.0);
+        out.contact.custom_fields.reserve(self.list_sizes.1);
         for target in &self.targets {
             target.apply(&mut ctx, &mut out.contact);
         }
