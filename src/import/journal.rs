@@ -76,6 +76,17 @@ impl State {
     }
 }
 
+/// What became of a row, for [`Journal::record`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Created(i64),
+    NotCreated {
+        state: State,
+        key: Option<String>,
+        reason: String,
+    },
+}
+
 /// A row whose create went out and whose outcome is not known.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pending {
@@ -161,21 +172,36 @@ impl Journal {
 
     /// Records that the row's create is about to go: durable before the request is sent.
     pub fn sending(&self, pending: &Pending) -> Result<()> {
-        self.conn().execute(
-            "INSERT INTO rows (row, state, key, sent_at, server_offset, body) VALUES (?1, 'sending', ?2, ?3, ?4, ?5)
-             ON CONFLICT(row) DO UPDATE SET state = 'sending', key = ?2, sent_at = ?3, server_offset = ?4, body = ?5, reason = NULL",
-            params![pending.row as i64, pending.key, pending.sent_at, pending.server_offset, pending.body],
-        )?;
+        self.sending_all(std::slice::from_ref(pending))
+    }
+
+    /// Records several rows' intents in one transaction (one sync to disk), before any of
+    /// their requests is sent.
+    pub fn sending_all(&self, pending: &[Pending]) -> Result<()> {
+        let conn = self.conn();
+        let tx = conn.unchecked_transaction()?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO rows (row, state, key, sent_at, server_offset, body) VALUES (?1, 'sending', ?2, ?3, ?4, ?5)
+                 ON CONFLICT(row) DO UPDATE SET state = 'sending', key = ?2, sent_at = ?3, server_offset = ?4, body = ?5, reason = NULL",
+            )?;
+            for p in pending {
+                insert.execute(params![
+                    p.row as i64,
+                    p.key,
+                    p.sent_at,
+                    p.server_offset,
+                    p.body
+                ])?;
+            }
+        }
+        tx.commit()?;
         Ok(())
     }
 
     /// The row's contact exists: created by it, or found after a lost answer.
     pub fn created(&self, row: usize, contact_id: i64) -> Result<()> {
-        self.conn().execute(
-            "UPDATE rows SET state = 'created', contact_id = ?2, reason = NULL WHERE row = ?1",
-            params![row as i64, contact_id],
-        )?;
-        Ok(())
+        self.record(&[(row, Outcome::Created(contact_id))])
     }
 
     /// The row did not become a contact: `state` says whether for good.
@@ -186,11 +212,36 @@ impl Journal {
         key: Option<&str>,
         reason: &str,
     ) -> Result<()> {
-        self.conn().execute(
-            "INSERT INTO rows (row, state, key, reason) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT(row) DO UPDATE SET state = ?2, key = COALESCE(?3, key), reason = ?4",
-            params![row as i64, state.as_str(), key, reason],
-        )?;
+        let outcome = Outcome::NotCreated {
+            state,
+            key: key.map(str::to_string),
+            reason: reason.to_string(),
+        };
+        self.record(&[(row, outcome)])
+    }
+
+    /// Records what several rows came to, in one transaction.
+    pub fn record(&self, outcomes: &[(usize, Outcome)]) -> Result<()> {
+        let conn = self.conn();
+        let tx = conn.unchecked_transaction()?;
+        for (row, outcome) in outcomes {
+            match outcome {
+                Outcome::Created(id) => {
+                    tx.prepare_cached(
+                        "UPDATE rows SET state = 'created', contact_id = ?2, reason = NULL WHERE row = ?1",
+                    )?
+                    .execute(params![*row as i64, id])?;
+                }
+                Outcome::NotCreated { state, key, reason } => {
+                    tx.prepare_cached(
+                        "INSERT INTO rows (row, state, key, reason) VALUES (?1, ?2, ?3, ?4)
+                         ON CONFLICT(row) DO UPDATE SET state = ?2, key = COALESCE(?3, key), reason = ?4",
+                    )?
+                    .execute(params![*row as i64, state.as_str(), key, reason])?;
+                }
+            }
+        }
+        tx.commit()?;
         Ok(())
     }
 

@@ -36,8 +36,12 @@ use crate::finding::Severity;
 use crate::mapping::{MappedRow, Mapping};
 use crate::pipeline::{Pipeline, Workers};
 use crate::read::{Row, Table};
-use journal::Pending;
+use journal::{Outcome, Pending};
 use resolve::find_created;
+
+/// Rows a writer takes at once: their intents are synced to disk in one commit, which
+/// costs a fraction of one commit per row (BENCHMARKS.md).
+const ROWS_PER_COMMIT: usize = 8;
 
 /// Times a lost create is looked up and, when not found, sent again, before the row is
 /// left for the next run to resolve.
@@ -98,8 +102,8 @@ pub fn run<C: Clock>(
 
     // Pass 2: the file.
     let writers = Pipeline {
-        chunk_size: 1,
-        chunks_in_flight: concurrency.max(1) * 4,
+        chunk_size: ROWS_PER_COMMIT,
+        chunks_in_flight: concurrency.max(1) * 2,
         workers: Workers::Threads(concurrency.max(1)),
     };
     let sent = AtomicUsize::new(0);
@@ -107,9 +111,7 @@ pub fn run<C: Clock>(
     writers.run(
         table.rows,
         |rows: Vec<Row>| -> Result<Vec<RowOutcome>> {
-            rows.iter()
-                .map(|row| import_row(row, mapping, client, journal, &sent))
-                .collect()
+            import_chunk(&rows, mapping, client, journal, &sent)
         },
         |outcomes| {
             for outcome in outcomes? {
@@ -140,58 +142,91 @@ pub fn run<C: Clock>(
     Ok(stats)
 }
 
-/// Maps, checks and (when valid and not done before) creates one row.
-fn import_row<C: Clock>(
-    row: &Row,
+/// Maps and checks a chunk of rows; records the intents of those to send in one
+/// transaction (one sync to disk for the chunk), sends them one after another, and records
+/// their outcomes in another transaction. A run killed in between leaves the chunk's rows
+/// `sending`, and the next run looks each up before sending it again.
+fn import_chunk<C: Clock>(
+    rows: &[Row],
     mapping: &Mapping,
     client: &Client<C>,
     journal: &Journal,
     sent: &AtomicUsize,
-) -> Result<RowOutcome> {
-    if journal.state(row.number)?.is_some_and(State::is_final) {
-        return Ok(RowOutcome::AlreadyDone);
-    }
-    let mut mapped = mapping.apply(row);
-    crate::validate::check_record(mapping, &mut mapped);
-    if let Some(reason) = errors_of(&mapped) {
-        journal.not_created(row.number, State::Invalid, None, &reason)?;
-        return Ok(RowOutcome::Invalid);
-    }
-    let key = mapped.contact.emails[0].email.clone();
-    let pending = Pending {
-        row: row.number,
-        key: key.clone(),
-        sent_at: unix_now(),
-        server_offset: client.server_offset(),
-        body: serde_json::to_string(&mapped.contact)?,
-    };
-    journal.sending(&pending)?;
-    sent.fetch_add(1, Ordering::Relaxed);
-    let answer = client.create_contact(&mapped.contact);
-    Ok(match answer {
-        Ok(contact) => {
-            let id = contact
-                .id
-                .context("the server created a contact without an id")?;
-            journal.created(row.number, id)?;
-            RowOutcome::Created
+) -> Result<Vec<RowOutcome>> {
+    let mut outcomes = vec![RowOutcome::AlreadyDone; rows.len()];
+    let mut records: Vec<(usize, Outcome)> = Vec::new();
+    let mut intents: Vec<Pending> = Vec::new();
+    let mut bodies = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        if journal.state(row.number)?.is_some_and(State::is_final) {
+            continue;
         }
-        Err(e) if e.may_have_been_applied() => RowOutcome::Unknown,
-        Err(e @ ApiError::Unauthorized { .. }) => return Err(e.into()),
-        Err(e) => {
-            let state = if e.is_rejection() && !matches!(e, ApiError::RateLimited { .. }) {
-                State::Rejected
-            } else {
-                State::Failed
+        let mut mapped = mapping.apply(row);
+        crate::validate::check_record(mapping, &mut mapped);
+        if let Some(reason) = errors_of(&mapped) {
+            let outcome = Outcome::NotCreated {
+                state: State::Invalid,
+                key: None,
+                reason,
             };
-            journal.not_created(row.number, state, Some(&key), &e.to_string())?;
-            if state == State::Rejected {
-                RowOutcome::Rejected
-            } else {
-                RowOutcome::Failed
-            }
+            records.push((row.number, outcome));
+            outcomes[i] = RowOutcome::Invalid;
+            continue;
         }
-    })
+        intents.push(Pending {
+            row: row.number,
+            key: mapped.contact.emails[0].email.clone(),
+            sent_at: unix_now(),
+            server_offset: client.server_offset(),
+            body: serde_json::to_string(&mapped.contact)?,
+        });
+        bodies.push((i, mapped.contact));
+    }
+    journal.sending_all(&intents)?;
+    for (pending, (i, contact)) in intents.iter().zip(&bodies) {
+        sent.fetch_add(1, Ordering::Relaxed);
+        let (outcome, record) = match client.create_contact(contact) {
+            Ok(created) => {
+                let id = created
+                    .id
+                    .context("the server created a contact without an id")?;
+                (RowOutcome::Created, Some(Outcome::Created(id)))
+            }
+            Err(e) if e.may_have_been_applied() => (RowOutcome::Unknown, None),
+            Err(e @ ApiError::Unauthorized { .. }) => {
+                // What is known so far is kept; the rest stay `sending`, looked up next run.
+                journal.record(&records)?;
+                return Err(e.into());
+            }
+            Err(e) => {
+                let state = not_applied_state(&e);
+                let outcome = Outcome::NotCreated {
+                    state,
+                    key: Some(pending.key.clone()),
+                    reason: e.to_string(),
+                };
+                let row_outcome = if state == State::Rejected {
+                    RowOutcome::Rejected
+                } else {
+                    RowOutcome::Failed
+                };
+                (row_outcome, Some(outcome))
+            }
+        };
+        outcomes[*i] = outcome;
+        records.extend(record.map(|r| (pending.row, r)));
+    }
+    journal.record(&records)?;
+    Ok(outcomes)
+}
+
+/// An error that says the create was not applied: refused for good, or failed for now.
+fn not_applied_state(e: &ApiError) -> State {
+    if e.is_rejection() && !matches!(e, ApiError::RateLimited { .. }) {
+        State::Rejected
+    } else {
+        State::Failed
+    }
 }
 
 /// The row's errors in one line, or `None` when it may be sent.
@@ -269,11 +304,7 @@ fn resolve_or_resend<C: Clock>(
             Err(e) if e.may_have_been_applied() => continue,
             Err(e @ ApiError::Unauthorized { .. }) => return Err(e.into()),
             Err(e) => {
-                let state = if e.is_rejection() && !matches!(e, ApiError::RateLimited { .. }) {
-                    State::Rejected
-                } else {
-                    State::Failed
-                };
+                let state = not_applied_state(&e);
                 journal.not_created(pending.row, state, Some(&pending.key), &e.to_string())?;
                 return Ok(());
             }

@@ -1,0 +1,195 @@
+//! `bcetl import` against the sandbox: how fast with 1, 4 and 8 writers when the server sets
+//! no limit, how much CPU the client spends, and how exactly it keeps a rate the server
+//! enforces.
+//!
+//! Run: `cargo bench --bench import_throughput` (optionally the row count for the
+//! unthrottled runs: `-- 20000`; default 10,000).
+//!
+//! The import runs as the real binary in a child process against a sandbox served by this
+//! process, so the child's CPU time (from this process's `cutime`/`cstime`, which count
+//! waited-for children) is the client's alone. Each run starts with an empty sandbox.
+//! 1. No server limit, `--rate` out of the way: rows/s and client CPU seconds per 10,000
+//!    rows, with 1, 4 and 8 writers.
+//! 2. A sandbox allowing 50 requests/s per token and `--rate 50`: the achieved request rate
+//!    as a ratio of 50, and the 429s the server sent.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use bcetl::sandbox::{FaultConfig, Sandbox, SandboxConfig};
+use serde_json::Value;
+
+const MAPPING: &str = r#"
+[fields]
+first_name = "First"
+last_name = "Last"
+title = "Title"
+date_of_birth = { column = "Birthday", date = ["%m/%d/%Y"] }
+[[emails]]
+column = "Email"
+[[phones]]
+column = "Phone"
+type = "M"
+[[addresses]]
+address = "Street"
+city = "City"
+postal_code = "Zip"
+[tags]
+column = "Tags"
+[custom_fields]
+"Legacy ID" = "Legacy"
+"#;
+
+fn generate(path: &Path, rows: usize) {
+    let mut text =
+        String::from("First,Last,Title,Birthday,Email,Phone,Street,City,Zip,Tags,Legacy\n");
+    for i in 0..rows {
+        text.push_str(&format!(
+            "First{i},Last{i},Engineer,{:02}/{:02}/19{:02},person{i}@example.com,+1 404 555 {:04},{i} Main St,Atlanta,{:05},vip;newsletter,LEG-{i}\n",
+            i % 12 + 1,
+            i % 28 + 1,
+            i % 90 + 10,
+            i % 10_000,
+            i % 100_000
+        ));
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// CPU seconds of the children this process has waited for.
+fn children_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    // cutime and cstime are fields 16 and 17 of the whole line, 14 and 15 after ')'.
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(13) + ticks(14)) / 100.0
+}
+
+struct Run {
+    seconds: f64,
+    cpu: f64,
+    summary: Value,
+}
+
+fn import(dir: &Path, sandbox: &Sandbox, out: &str, extra: &[&str]) -> Run {
+    let cpu_before = children_cpu_seconds();
+    let started = Instant::now();
+    let status = Command::new(env!("CARGO_BIN_EXE_bcetl"))
+        .current_dir(dir)
+        .args([
+            "import",
+            "in.csv",
+            "--mapping",
+            "m.toml",
+            "--out",
+            out,
+            "-q",
+        ])
+        .args(["--base-url", &sandbox.url])
+        .args(extra)
+        .env("BIGCONTACTS_TOKEN", sandbox.admin_token())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    let seconds = started.elapsed().as_secs_f64();
+    assert!(status.success(), "the import failed: {status}");
+    let summary = std::fs::read_to_string(dir.join(out).join("summary.json")).unwrap();
+    Run {
+        seconds,
+        cpu: children_cpu_seconds() - cpu_before,
+        summary: serde_json::from_str(&summary).unwrap(),
+    }
+}
+
+fn sandbox(dir: &Path, name: &str, faults: FaultConfig) -> Sandbox {
+    Sandbox::start(SandboxConfig {
+        faults,
+        ..SandboxConfig::new(dir.join(name))
+    })
+    .unwrap()
+}
+
+fn main() {
+    let rows: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(10_000);
+    let dir = tempfile::tempdir().unwrap();
+    generate(&dir.path().join("in.csv"), rows);
+    std::fs::write(dir.path().join("m.toml"), MAPPING).unwrap();
+
+    println!("## unthrottled sandbox, {rows} rows, each run into an empty sandbox");
+    println!("| writers | seconds | rows/s | client CPU s | client CPU s per 10,000 rows | requests | 429s |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    for writers in [1, 4, 8] {
+        let sb = sandbox(
+            dir.path(),
+            &format!("w{writers}.sqlite"),
+            FaultConfig::default(),
+        );
+        let out = format!("out-w{writers}");
+        let concurrency = writers.to_string();
+        let args = [
+            "--rate",
+            "1000000",
+            "--burst",
+            "1000",
+            "--concurrency",
+            &concurrency,
+        ];
+        let run = import(dir.path(), &sb, &out, &args);
+        let created = run.summary["rows"]["created"].as_u64().unwrap();
+        assert_eq!(created as usize, rows);
+        println!(
+            "| {writers} | {:.2} | {:.0} | {:.2} | {:.2} | {} | {} |",
+            run.seconds,
+            rows as f64 / run.seconds,
+            run.cpu,
+            run.cpu * 10_000.0 / rows as f64,
+            run.summary["this_run"]["requests"],
+            run.summary["this_run"]["rate_limited_429"],
+        );
+    }
+
+    // 50 requests/s for about 20 seconds.
+    let limited_rows = 1_000;
+    generate(&dir.path().join("in.csv"), limited_rows);
+    let faults = FaultConfig {
+        rate: Some(50),
+        burst: Some(10),
+        ..FaultConfig::default()
+    };
+    let sb = sandbox(dir.path(), "limited.sqlite", faults);
+    let run = import(
+        dir.path(),
+        &sb,
+        "out-limited",
+        &["--rate", "50", "--burst", "10", "--concurrency", "4"],
+    );
+    let requests = run.summary["this_run"]["requests"].as_f64().unwrap();
+    println!();
+    println!("## sandbox limited to 50 requests/s per token, --rate 50 --burst 10, 4 writers, {limited_rows} rows");
+    println!("| seconds | requests | achieved requests/s | ratio of 50 | 429s | client CPU s | bench peak RSS MB |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| {:.2} | {requests} | {:.2} | {:.3} | {} | {:.2} | {:.0} |",
+        run.seconds,
+        requests / run.seconds,
+        requests / run.seconds / 50.0,
+        run.summary["this_run"]["rate_limited_429"],
+        run.cpu,
+        common::peak_rss_mb()
+    );
+}
