@@ -654,3 +654,138 @@ fn help_never_shows_the_token_or_secret_from_the_environment() {
         );
     }
 }
+
+/// Every form the documents allow a server to answer in, one sandbox each, through the
+/// typed calls: the client must read each the same way.
+#[test]
+fn every_answer_form_the_documents_allow() {
+    use bcetl::sandbox::AnswerForms;
+    let forms: Vec<(&str, AnswerForms)> = vec![
+        (
+            "delete as a bare list",
+            AnswerForms {
+                delete_as_list: true,
+                ..AnswerForms::default()
+            },
+        ),
+        (
+            "errors keyed result",
+            AnswerForms {
+                errors_keyed_result: true,
+                ..AnswerForms::default()
+            },
+        ),
+        (
+            "errors without payload",
+            AnswerForms {
+                errors_without_payload: true,
+                ..AnswerForms::default()
+            },
+        ),
+        (
+            "results capped at 2",
+            AnswerForms {
+                max_results: Some(2),
+                ..AnswerForms::default()
+            },
+        ),
+        (
+            "escaped JSON",
+            AnswerForms {
+                escaped_json: true,
+                ..AnswerForms::default()
+            },
+        ),
+        (
+            "UTC-03:00",
+            AnswerForms {
+                utc_offset_minutes: Some(-180),
+                ..AnswerForms::default()
+            },
+        ),
+        (
+            "UTC+05:30",
+            AnswerForms {
+                utc_offset_minutes: Some(330),
+                ..AnswerForms::default()
+            },
+        ),
+    ];
+    for (name, forms) in forms {
+        let sb = sandbox_with(|c| c.forms = forms.clone());
+        let c = client(&sb, &sb.admin());
+        let mut ids = Vec::new();
+        for i in 0..5 {
+            let mut input = john(&format!("f{i}@example.com"));
+            input.scalars.set(
+                ScalarField::DateOfBirth,
+                Some(ScalarValue::Text("1934-12-30".into())),
+            );
+            input.scalars.set(
+                ScalarField::FirstName,
+                Some(ScalarValue::Text("Zoë/Ünal".into())),
+            );
+            ids.push(c.create_contact(&input).unwrap().id.unwrap());
+        }
+        let query = ContactQuery {
+            results: Some(3),
+            ..ContactQuery::default()
+        };
+        let listed: Vec<i64> = c
+            .all_contacts(&query)
+            .map(|p| p.unwrap())
+            .flat_map(|p| p.items)
+            .filter_map(|contact| contact.id)
+            .collect();
+        assert_eq!(
+            listed, ids,
+            "{name}: every contact once, whatever the page size"
+        );
+        let one = c.contact(ids[0]).unwrap();
+        let input = one.to_input();
+        assert_eq!(
+            input.scalars.get(ScalarField::DateOfBirth),
+            Some(&ScalarValue::Text("1934-12-30".into())),
+            "{name}: the calendar day, whatever the offset"
+        );
+        assert_eq!(
+            input.scalars.get(ScalarField::FirstName),
+            Some(&ScalarValue::Text("Zoë/Ünal".into())),
+            "{name}"
+        );
+        assert!(
+            bcetl::schema::parse_timestamp(one.created.as_deref().unwrap()).is_some(),
+            "{name}: {:?}",
+            one.created
+        );
+        c.delete_contact(ids[0])
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let e = c.contact(ids[0]).unwrap_err();
+        assert!(matches!(e, ApiError::NotFound { .. }), "{name}: {e}");
+        let e = c.create_contact(&ContactInput::default()).unwrap_err();
+        assert!(
+            matches!(&e, ApiError::Rejected { message, .. } if message.contains("required")),
+            "{name}: {e}"
+        );
+    }
+
+    // HTML pages from a proxy on 502/503: server errors, and reads retried through them.
+    let sb = sandbox_with(|c| {
+        c.forms.html_proxy_errors = true;
+        c.faults.fail_rate = 0.5;
+        c.faults.seed = 4;
+    });
+    let c = client_with(
+        &sb,
+        TokenSource::Environment(Secret::new(sb.admin())),
+        |c| c.retry.max_attempts = 12,
+    );
+    for _ in 0..10 {
+        assert_eq!(c.users().unwrap().0.len(), 3);
+    }
+    let by_status = &sb.stats()["by_status"];
+    assert!(
+        by_status["502"].as_u64().unwrap_or(0) + by_status["503"].as_u64().unwrap_or(0) > 0,
+        "{by_status}"
+    );
+}

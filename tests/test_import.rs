@@ -456,3 +456,50 @@ fn rollback_deletes_what_the_import_created_and_the_import_can_run_again() {
     );
     assert_eq!(counts.len(), n);
 }
+
+#[test]
+fn every_answer_form_at_once_with_faults_then_rollback() {
+    let sb = sandbox_with(|c| {
+        c.forms = bcetl::sandbox::AnswerForms {
+            delete_as_list: true,
+            errors_keyed_result: true,
+            errors_without_payload: true,
+            max_results: Some(2),
+            html_proxy_errors: true,
+            escaped_json: true,
+            utc_offset_minutes: Some(-180),
+        };
+        c.faults.fail_rate = 0.1;
+        c.faults.drop_rate = 0.1;
+        c.faults.seed = 21;
+    });
+    let dir = setup(120, 0);
+    let r = run(bcetl_import(
+        &sb,
+        &dir,
+        &["--rate", "1000", "--concurrency", "4"],
+    ));
+    assert!(
+        sb.stats()["dropped_after_write"].as_u64().unwrap() > 0,
+        "{}",
+        sb.stats()
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_exactly_once(&sb, &dir, 120, 0);
+
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bcetl"));
+    cmd.current_dir(dir.path(""))
+        .args([
+            "rollback",
+            "out",
+            "--yes",
+            "--base-url",
+            &sb.sandbox.url,
+            "--rate",
+            "1000",
+        ])
+        .env("BIGCONTACTS_TOKEN", sb.admin());
+    let r = run(cmd);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(contacts_by_email(&sb.db).is_empty(), "{}", r.stdout);
+}

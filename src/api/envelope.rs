@@ -19,8 +19,11 @@ pub struct Envelope {
 impl Envelope {
     /// Reads an envelope; `None` when the body is not one.
     pub fn parse(body: &[u8]) -> Option<Envelope> {
-        let Value::Object(map) = serde_json::from_slice::<Value>(body).ok()? else {
-            return None;
+        let map = match serde_json::from_slice::<Value>(body).ok()? {
+            Value::Object(map) => map,
+            // The guide's XML delete sample answers with a bare list: status, then message.
+            Value::Array(items) => return Envelope::from_list(&items),
+            _ => return None,
         };
         let state = map
             .get("status")
@@ -43,6 +46,26 @@ impl Envelope {
             page: number("page"),
             total: number("totalcount"),
             current_user_id: number("current_user_id").map(|n| n as i64),
+        })
+    }
+
+    /// `["success", "message"]`, as the guide's delete sample is shaped.
+    fn from_list(items: &[Value]) -> Option<Envelope> {
+        let state = items.first()?.as_str()?.to_ascii_lowercase();
+        if state != "success" && state != "error" {
+            return None;
+        }
+        Some(Envelope {
+            ok: state == "success",
+            message: items
+                .get(1)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            payload: Value::Null,
+            page: None,
+            total: None,
+            current_user_id: None,
         })
     }
 
@@ -84,6 +107,9 @@ mod tests {
             (2, Some(7), None)
         );
         assert!(Envelope::parse(b"<html>bad gateway</html>").is_none());
+        let e = Envelope::parse(br#"["success","The contact was successfully deleted!"]"#).unwrap();
+        assert!(e.ok && e.items().is_empty() && e.message.starts_with("The contact"));
+        assert!(Envelope::parse(br#"[1, 2]"#).is_none());
         assert!(Envelope::parse(br#"{"error":"invalid_grant"}"#).is_none());
     }
 }

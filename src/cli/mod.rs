@@ -193,6 +193,16 @@ pub struct SandboxArgs {
     /// Lifetime of access tokens, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
     pub token_ttl: i64,
+    /// Answer in one of the other forms the documents allow (repeatable): delete-as-list,
+    /// errors-keyed-result, errors-without-payload, html-proxy-errors, escaped-json.
+    #[arg(long, value_name = "FORM")]
+    pub answer_form: Vec<String>,
+    /// Cap `results` at N per page without saying so, as a server may.
+    #[arg(long, value_name = "N")]
+    pub max_results: Option<usize>,
+    /// Write timestamps in this offset from UTC, such as -03:00 or +05:30.
+    #[arg(long, value_name = "OFFSET", allow_hyphen_values = true)]
+    pub utc_offset: Option<String>,
 }
 
 #[derive(Debug, Args)]

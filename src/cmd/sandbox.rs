@@ -21,6 +21,16 @@ pub fn config(args: &SandboxArgs) -> Result<SandboxConfig> {
     if args.token_ttl < 1 {
         bail!("--token-ttl {}: give at least 1 second", args.token_ttl);
     }
+    let mut forms = sandbox::AnswerForms::default();
+    for name in &args.answer_form {
+        forms
+            .enable(name)
+            .map_err(|e| anyhow::anyhow!("--answer-form {e}"))?;
+    }
+    forms.max_results = args.max_results;
+    if let Some(offset) = &args.utc_offset {
+        forms.utc_offset_minutes = Some(parse_offset(offset)?);
+    }
     Ok(SandboxConfig {
         port: args.port,
         db: match &args.db {
@@ -38,7 +48,29 @@ pub fn config(args: &SandboxArgs) -> Result<SandboxConfig> {
         },
         token_ttl: args.token_ttl,
         stop_on_ctrl_c: false,
+        forms,
     })
+}
+
+/// `-03:00`, `+0530` or `0` as minutes east of UTC.
+fn parse_offset(text: &str) -> Result<i32> {
+    let bad = || anyhow::anyhow!("--utc-offset {text:?}: give an offset such as -03:00 or +05:30");
+    let t = text.trim();
+    if t == "0" || t.eq_ignore_ascii_case("z") {
+        return Ok(0);
+    }
+    let (sign, rest) = match t.as_bytes().first() {
+        Some(b'+') => (1, &t[1..]),
+        Some(b'-') => (-1, &t[1..]),
+        _ => return Err(bad()),
+    };
+    let digits: String = rest.chars().filter(|c| *c != ':').collect();
+    if digits.len() != 4 || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let (h, m): (i32, i32) = (digits[..2].parse()?, digits[2..].parse()?);
+    anyhow::ensure!(h < 24 && m < 60, bad());
+    Ok(sign * (h * 60 + m))
 }
 
 pub fn serve(args: &SandboxArgs) -> Result<ExitCode> {
@@ -79,4 +111,19 @@ pub fn serve(args: &SandboxArgs) -> Result<ExitCode> {
     sandbox.wait()?;
     println!("sandbox stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_offset;
+
+    #[test]
+    fn offsets_as_people_write_them() {
+        assert_eq!(parse_offset("-03:00").unwrap(), -180);
+        assert_eq!(parse_offset("+0530").unwrap(), 330);
+        assert_eq!(parse_offset("0").unwrap(), 0);
+        for bad in ["3", "-3:00", "+25:00", "+05:61", "UTC"] {
+            assert!(parse_offset(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -136,7 +136,11 @@ pub fn split_format(segment: &str) -> Option<(&str, Format)> {
 
 /// `page` (from 1) and `results` (1 to MAX_RESULTS, default 100) of a listing, or the
 /// error to answer.
-pub fn paging(req: &ApiRequest, format: Format) -> Result<(usize, usize), Reply> {
+pub fn paging(
+    req: &ApiRequest,
+    format: Format,
+    forms: &super::forms::AnswerForms,
+) -> Result<(usize, usize), Reply> {
     let bad = |message: String| error(StatusCode::BAD_REQUEST, format, "status", &message);
     let page = match req.param("page").map(|p| p.trim().parse::<usize>()) {
         None => 1,
@@ -158,7 +162,7 @@ pub fn paging(req: &ApiRequest, format: Format) -> Result<(usize, usize), Reply>
             )));
         }
     };
-    Ok((page, per_page))
+    Ok((page, forms.cap(per_page)))
 }
 
 /// Only an admin may delete; the documented refusal otherwise.

@@ -20,6 +20,7 @@ mod app;
 mod clock;
 mod contacts;
 pub mod faults;
+mod forms;
 mod handlers;
 mod http;
 mod oauth;
@@ -42,6 +43,7 @@ use hyper_util::rt::TokioIo;
 use serde_json::json;
 
 pub use faults::FaultConfig;
+pub use forms::AnswerForms;
 pub use seed::{CLIENT_ID, CLIENT_SECRET, REDIRECT_URI};
 
 use app::App;
@@ -62,6 +64,8 @@ pub struct SandboxConfig {
     pub token_ttl: i64,
     /// Stop when the process gets Ctrl-C (for `sandbox serve`).
     pub stop_on_ctrl_c: bool,
+    /// Answer in these of the forms the documents allow.
+    pub forms: AnswerForms,
 }
 
 impl SandboxConfig {
@@ -73,6 +77,7 @@ impl SandboxConfig {
             faults: FaultConfig::default(),
             token_ttl: 3600,
             stop_on_ctrl_c: false,
+            forms: AnswerForms::default(),
         }
     }
 }
@@ -116,6 +121,7 @@ impl Sandbox {
         let app = App {
             store: std::sync::Mutex::new(store),
             token_ttl: config.token_ttl,
+            forms: config.forms.clone(),
         };
         let users = {
             let store = app.store.lock().expect("store lock");
@@ -312,6 +318,15 @@ async fn handle(
         Decision::Fail(code) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             state.stats.answered(code);
+            if let Some((page, content_type)) = state.app.forms.server_error(code) {
+                let mut response = Response::new(Full::new(page));
+                *response.status_mut() = status;
+                response.headers_mut().insert(
+                    hyper::header::CONTENT_TYPE,
+                    content_type.parse().expect("valid"),
+                );
+                return Ok(response);
+            }
             return Ok(json_response(
                 status,
                 json!({"status": "error", "message": "Injected server error", "payload": []}),
@@ -329,15 +344,27 @@ async fn handle(
         return Err(Dropped);
     }
     state.stats.answered(reply.status().as_u16());
-    Ok(response(reply))
+    let forms = &state.app.forms;
+    let reply = match reply {
+        Reply::Envelope(status, http::Format::Json, body) => Reply::Envelope(
+            status,
+            http::Format::Json,
+            forms.rewrite(&parts.method, body),
+        ),
+        other => other,
+    };
+    Ok(response(reply, forms))
 }
 
 fn json_response(status: StatusCode, body: serde_json::Value) -> Response<Full<Bytes>> {
-    response(Reply::Json(status, body))
+    response(Reply::Json(status, body), &AnswerForms::default())
 }
 
-fn response(reply: Reply) -> Response<Full<Bytes>> {
-    let (body, content_type) = reply.body();
+fn response(reply: Reply, forms: &AnswerForms) -> Response<Full<Bytes>> {
+    let (body, content_type) = match &reply {
+        Reply::Envelope(_, http::Format::Json, v) => (forms.render(v), "application/json"),
+        _ => reply.body(),
+    };
     let mut builder = Response::builder()
         .status(reply.status())
         .header(hyper::header::CONTENT_TYPE, content_type);

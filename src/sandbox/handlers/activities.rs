@@ -25,7 +25,7 @@ pub fn list(
     contact: i64,
     req: &ApiRequest,
 ) -> Result<Reply> {
-    let (page, per_page) = match paging(req, format) {
+    let (page, per_page) = match paging(req, format, &app.forms) {
         Ok(paging) => paging,
         Err(reply) => return Ok(reply),
     };

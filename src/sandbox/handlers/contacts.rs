@@ -16,7 +16,7 @@ use crate::sandbox::http::{
 use crate::sandbox::store::{self, ContactQuery, UserRow};
 
 pub fn list(app: &App, user: &UserRow, format: Format, req: &ApiRequest) -> Result<Reply> {
-    let (page, per_page) = match paging(req, format) {
+    let (page, per_page) = match paging(req, format, &app.forms) {
         Ok(paging) => paging,
         Err(reply) => return Ok(reply),
     };

@@ -23,7 +23,7 @@ pub fn list(app: &App, user: &UserRow, format: Format, req: &ApiRequest) -> Resu
             &format!("event must be task_new, meeting_new or note_new, not {event:?}"),
         ));
     }
-    let (page, per_page) = match paging(req, format) {
+    let (page, per_page) = match paging(req, format, &app.forms) {
         Ok(paging) => paging,
         Err(reply) => return Ok(reply),
     };
