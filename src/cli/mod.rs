@@ -236,9 +236,17 @@ pub struct ImportArgs {
     /// The output folder: journal, success.csv, errors.csv, summary.json.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// What to do with each row. Only `create` is in this version.
+    /// What to do with each row.
     #[arg(long, value_enum, default_value_t = ImportMode::Create)]
     pub mode: ImportMode,
+    /// How rows find their contact for update and upsert: `email` (any of the contact's
+    /// emails, ignoring case).
+    #[arg(long = "match", value_name = "KEY", default_value = "email")]
+    pub match_key: String,
+    /// On update, send the row's lists (emails, phones, tags…) alone instead of adding them
+    /// to the contact's.
+    #[arg(long)]
+    pub replace_lists: bool,
     /// Rows sent at once (each on its own connection, all within --rate).
     #[arg(long, default_value_t = 4)]
     pub concurrency: usize,
@@ -275,9 +283,9 @@ pub struct RollbackArgs {
 pub enum ImportMode {
     /// Post every valid row as a new contact.
     Create,
-    /// Change contacts found by a key (not in this version yet).
+    /// Change the contact the row's key names (never creates).
     Update,
-    /// Update the contact found by a key, else create one (not in this version yet).
+    /// Change the contact the row's key names, or create one when none has it.
     Upsert,
     /// Delete the contacts the rows name (not in this version yet).
     Delete,

@@ -12,11 +12,18 @@ use crate::progress::Progress;
 use crate::write::{TableFormat, TableOptions, TableWriter};
 
 pub fn run(args: ImportArgs) -> Result<ExitCode> {
-    if args.mode != ImportMode::Create {
+    let mode = match args.mode {
+        ImportMode::Create => import::Mode::Create,
+        ImportMode::Update => import::Mode::Update,
+        ImportMode::Upsert => import::Mode::Upsert,
+        ImportMode::Delete => {
+            bail!("--mode delete is not built yet; create, update and upsert are")
+        }
+    };
+    if args.match_key != "email" {
         bail!(
-            "--mode {:?}: this version imports with --mode create only; update, upsert and \
-             delete are not built yet",
-            args.mode
+            "--match {}: this version matches rows to contacts by email only",
+            args.match_key
         );
     }
     anyhow::ensure!(
@@ -44,7 +51,16 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
     let identity = [
         ("input", sha256_file(&args.input)?),
         ("mapping", sha256_file(&args.mapping)?),
-        ("mode", "create".to_string()),
+        ("mode", format!("{:?}", args.mode).to_lowercase()),
+        (
+            "lists",
+            if args.replace_lists {
+                "replace"
+            } else {
+                "merge"
+            }
+            .to_string(),
+        ),
         ("server", connection.target.clone()),
     ];
     let journal = Journal::open(&out, &identity)?;
@@ -61,10 +77,17 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
         &mapping,
         client,
         &journal,
-        args.concurrency,
+        import::Options {
+            mode,
+            concurrency: args.concurrency,
+            replace_lists: args.replace_lists,
+        },
         |c: Counts| {
             bar.set(c.done as u64);
-            bar.message(format!("created {}, not created {}", c.created, c.failed));
+            bar.message(format!(
+                "created {}, updated {}, not done {}",
+                c.created, c.updated, c.failed
+            ));
         },
         || interrupt.requested(),
     )?;
@@ -74,9 +97,11 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
     let totals = import::write_outputs(&out, &journal, input, &stats, &client.stats())?;
     let requests = client.stats();
     println!(
-        "{source}: {} created, {} invalid, {} rejected by the server, {} not applied, {} unknown \
-         ({} rows read this run in {:.1}s; {} requests, {} retries, {} answered 429)",
+        "{source}: {} created, {} updated, {} unchanged, {} invalid, {} rejected, {} not applied, \
+         {} unknown ({} rows read this run in {:.1}s; {} requests, {} retries, {} answered 429)",
         totals.created,
+        totals.updated,
+        totals.unchanged,
         totals.invalid,
         totals.rejected,
         totals.failed,

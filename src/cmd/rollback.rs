@@ -17,10 +17,10 @@ pub fn run(args: RollbackArgs) -> Result<ExitCode> {
         args.concurrency
     );
     let journal = Journal::open_existing(&args.dir)?;
-    let count = journal.created_contacts()?.len();
+    let count = journal.created_contacts()?.len() + journal.updated_contacts()?.len();
     if count == 0 {
         println!(
-            "{}: the import created no contact that is still there",
+            "{}: the import created or changed no contact that is still there",
             args.dir.display()
         );
         return Ok(ExitCode::SUCCESS);
@@ -55,9 +55,10 @@ pub fn run(args: RollbackArgs) -> Result<ExitCode> {
     )?;
     bar.finish();
     println!(
-        "{}: {} contacts deleted, {} already gone, {} could not be deleted",
+        "{}: {} contacts deleted, {} restored as they were, {} already gone, {} could not be undone",
         args.dir.display(),
         stats.deleted,
+        stats.restored,
         stats.already_gone,
         stats.failed.len()
     );
@@ -79,9 +80,9 @@ pub fn run(args: RollbackArgs) -> Result<ExitCode> {
 /// Asks on the terminal before deleting; refuses without one (use --yes in scripts).
 fn confirm(count: usize, target: &str) -> Result<()> {
     if !std::io::stdin().is_terminal() {
-        bail!("rollback would delete {count} contacts on {target}; give --yes to confirm (no terminal to ask on)");
+        bail!("rollback would undo {count} contacts on {target}; give --yes to confirm (no terminal to ask on)");
     }
-    print!("Delete the {count} contacts this import created on {target}? [y/N] ");
+    print!("Undo this import's {count} contacts on {target} (delete the created, restore the updated)? [y/N] ");
     std::io::stdout().flush()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;

@@ -31,8 +31,12 @@ CREATE TABLE IF NOT EXISTS rows (
     sent_at INTEGER,
     server_offset INTEGER,
     body TEXT,
-    reason TEXT);
-CREATE UNIQUE INDEX IF NOT EXISTS rows_contact ON rows (contact_id) WHERE contact_id IS NOT NULL;
+    reason TEXT,
+    action TEXT NOT NULL DEFAULT 'create',
+    before TEXT);
+CREATE UNIQUE INDEX IF NOT EXISTS rows_created ON rows (contact_id) WHERE action = 'create' AND contact_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS account (key TEXT NOT NULL, contact_id INTEGER NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS account_key ON account (key);
 ";
 
 /// What a row came to.
@@ -44,6 +48,10 @@ pub enum State {
     Invalid,
     Failed,
     RolledBack,
+    /// An existing contact was changed (its record before is kept for rollback).
+    Updated,
+    /// An existing contact already held what the row says: nothing was sent.
+    Unchanged,
 }
 
 impl State {
@@ -55,6 +63,8 @@ impl State {
             State::Invalid => "invalid",
             State::Failed => "failed",
             State::RolledBack => "rolled_back",
+            State::Updated => "updated",
+            State::Unchanged => "unchanged",
         }
     }
 
@@ -66,13 +76,18 @@ impl State {
             "invalid" => State::Invalid,
             "failed" => State::Failed,
             "rolled_back" => State::RolledBack,
+            "updated" => State::Updated,
+            "unchanged" => State::Unchanged,
             other => bail!("the journal holds an unknown state {other:?}"),
         })
     }
 
     /// Whether a resumed run leaves the row alone.
     pub fn is_final(self) -> bool {
-        matches!(self, State::Created | State::Rejected | State::Invalid)
+        matches!(
+            self,
+            State::Created | State::Rejected | State::Invalid | State::Updated | State::Unchanged
+        )
     }
 }
 
@@ -80,6 +95,13 @@ impl State {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     Created(i64),
+    /// The update went through, or had nothing to change: the row's final state, with the
+    /// contact and key (an unchanged row has no intent recorded before).
+    Done {
+        state: State,
+        contact_id: i64,
+        key: String,
+    },
     NotCreated {
         state: State,
         key: Option<String>,
@@ -98,6 +120,8 @@ pub struct Pending {
     pub server_offset: Option<i64>,
     /// The body sent.
     pub body: String,
+    /// `None` for a create; for an update, the contact changed and its record before.
+    pub update: Option<(i64, String)>,
 }
 
 /// A row as the output files list it (its cells come from the input, read again).
@@ -182,16 +206,25 @@ impl Journal {
         let tx = conn.unchecked_transaction()?;
         {
             let mut insert = tx.prepare_cached(
-                "INSERT INTO rows (row, state, key, sent_at, server_offset, body) VALUES (?1, 'sending', ?2, ?3, ?4, ?5)
-                 ON CONFLICT(row) DO UPDATE SET state = 'sending', key = ?2, sent_at = ?3, server_offset = ?4, body = ?5, reason = NULL",
+                "INSERT INTO rows (row, state, key, sent_at, server_offset, body, action, contact_id, before)
+                 VALUES (?1, 'sending', ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT(row) DO UPDATE SET state = 'sending', key = ?2, sent_at = ?3,
+                     server_offset = ?4, body = ?5, reason = NULL, action = ?6, contact_id = ?7, before = ?8",
             )?;
             for p in pending {
+                let (action, id, before) = match &p.update {
+                    Some((id, before)) => ("update", Some(*id), Some(before.as_str())),
+                    None => ("create", None, None),
+                };
                 insert.execute(params![
                     p.row as i64,
                     p.key,
                     p.sent_at,
                     p.server_offset,
-                    p.body
+                    p.body,
+                    action,
+                    id,
+                    before
                 ])?;
             }
         }
@@ -232,6 +265,17 @@ impl Journal {
                     )?
                     .execute(params![*row as i64, id])?;
                 }
+                Outcome::Done {
+                    state,
+                    contact_id,
+                    key,
+                } => {
+                    tx.prepare_cached(
+                        "INSERT INTO rows (row, state, key, contact_id, action) VALUES (?1, ?2, ?3, ?4, 'update')
+                         ON CONFLICT(row) DO UPDATE SET state = ?2, reason = NULL, key = ?3, contact_id = ?4",
+                    )?
+                    .execute(params![*row as i64, state.as_str(), key, contact_id])?;
+                }
                 Outcome::NotCreated { state, key, reason } => {
                     tx.prepare_cached(
                         "INSERT INTO rows (row, state, key, reason) VALUES (?1, ?2, ?3, ?4)
@@ -245,10 +289,57 @@ impl Journal {
         Ok(())
     }
 
+    /// Replaces the account index (email → contact) with what `fill` adds.
+    pub fn rebuild_index(
+        &self,
+        fill: impl FnOnce(&mut dyn FnMut(&str, i64, &str) -> Result<()>) -> Result<()>,
+    ) -> Result<usize> {
+        let conn = self.conn();
+        let tx = conn.unchecked_transaction()?;
+        tx.execute("DELETE FROM account", [])?;
+        let mut added = 0;
+        {
+            let mut insert = tx
+                .prepare_cached("INSERT INTO account (key, contact_id, doc) VALUES (?1, ?2, ?3)")?;
+            fill(&mut |key, id, doc| {
+                insert.execute(params![key.to_lowercase(), id, doc])?;
+                added += 1;
+                Ok(())
+            })?;
+        }
+        tx.commit()?;
+        Ok(added)
+    }
+
+    /// The contacts the index holds for a key: (id, the record as JSON), at most `limit`.
+    pub fn index_lookup(&self, key: &str, limit: usize) -> Result<Vec<(i64, String)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT DISTINCT contact_id, doc FROM account WHERE key = ?1 ORDER BY contact_id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![key.to_lowercase(), limit as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Rows that updated a contact: row, contact id, its record before, the body sent.
+    pub fn updated_contacts(&self) -> Result<Vec<(usize, i64, String, String)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT row, contact_id, before, body FROM rows WHERE state = 'updated' AND action = 'update' ORDER BY row",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let text = |i: usize| r.get::<_, Option<String>>(i).map(Option::unwrap_or_default);
+            Ok((r.get::<_, i64>(0)? as usize, r.get(1)?, text(2)?, text(3)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// The contact a rolled-back row had is gone: the row is free to be imported again.
     pub fn rolled_back(&self, row: usize) -> Result<()> {
         self.conn().execute(
-            "UPDATE rows SET state = 'rolled_back', contact_id = NULL, reason = 'created, then deleted by bcetl rollback' WHERE row = ?1 AND state = 'created'",
+            "UPDATE rows SET contact_id = CASE WHEN state = 'created' THEN NULL ELSE contact_id END, reason = CASE WHEN state = 'created' THEN 'created, then deleted by bcetl rollback' ELSE 'updated, then restored by bcetl rollback' END, state = 'rolled_back' WHERE row = ?1 AND state IN ('created', 'updated')",
             params![row as i64],
         )?;
         Ok(())
@@ -289,7 +380,7 @@ impl Journal {
     pub fn pending(&self) -> Result<Vec<Pending>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT row, key, sent_at, server_offset, body FROM rows WHERE state = 'sending' ORDER BY row",
+            "SELECT row, key, sent_at, server_offset, body, action, contact_id, before FROM rows WHERE state = 'sending' ORDER BY row",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok(Pending {
@@ -298,6 +389,13 @@ impl Journal {
                 sent_at: r.get::<_, Option<i64>>(2)?.unwrap_or(0),
                 server_offset: r.get(3)?,
                 body: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+                update: match r.get::<_, String>(5)?.as_str() {
+                    "update" => Some((
+                        r.get::<_, Option<i64>>(6)?.unwrap_or(0),
+                        r.get::<_, Option<String>>(7)?.unwrap_or_default(),
+                    )),
+                    _ => None,
+                },
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -364,6 +462,7 @@ mod tests {
             sent_at: 100,
             server_offset: Some(-3),
             body: "{}".into(),
+            update: None,
         };
         j.sending(&pending).unwrap();
         j.sending(&Pending {

@@ -17,6 +17,7 @@
 //! Depends on `read`, `mapping`, `validate` (record rules), `api`, `pipeline`, `write`.
 
 mod journal;
+mod merge;
 mod outputs;
 mod resolve;
 mod rollback;
@@ -27,6 +28,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 pub use journal::{Journal, State};
+
 pub use outputs::{write_outputs, Totals};
 pub use rollback::{rollback, RollbackStats};
 
@@ -36,6 +38,7 @@ use crate::finding::Severity;
 use crate::mapping::{MappedRow, Mapping};
 use crate::pipeline::{Pipeline, Workers};
 use crate::read::{Row, Table};
+use crate::schema::ContactInput;
 use journal::{Outcome, Pending};
 use resolve::find_created;
 
@@ -47,12 +50,35 @@ const ROWS_PER_COMMIT: usize = 8;
 /// left for the next run to resolve.
 const RESEND_ATTEMPTS: usize = 3;
 
+/// What to do with each row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Post every valid row as a new contact.
+    Create,
+    /// Change the contact the row's email names; a row naming none is an error.
+    Update,
+    /// Change the contact the row's email names, or create one when none has it.
+    Upsert,
+}
+
+/// How a run goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    pub mode: Mode,
+    /// Writer threads.
+    pub concurrency: usize,
+    /// Send the row's lists alone instead of merging them with the contact's.
+    pub replace_lists: bool,
+}
+
 /// What happened to one row in this run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RowOutcome {
     /// Done in an earlier run.
     AlreadyDone,
     Created,
+    Updated,
+    Unchanged,
     Invalid,
     Rejected,
     /// Not applied (no connection, rate limited to the end): sent again on the next run.
@@ -67,6 +93,8 @@ pub struct Counts {
     /// Rows read and finished in this run.
     pub done: usize,
     pub created: usize,
+    /// Updated, or found already as the row says.
+    pub updated: usize,
     /// Invalid, rejected or not applied.
     pub failed: usize,
 }
@@ -75,6 +103,8 @@ pub struct Counts {
 #[derive(Debug, Clone, Default)]
 pub struct RunStats {
     pub rows_read: usize,
+    /// Contacts read into the index (update and upsert).
+    pub indexed: usize,
     pub sent: usize,
     pub resolved_by_lookup: usize,
     pub resent: usize,
@@ -88,16 +118,24 @@ pub fn run<C: Clock>(
     mapping: &Mapping,
     client: &Client<C>,
     journal: &Journal,
-    concurrency: usize,
+    options: Options,
     progress: impl Fn(Counts),
     interrupted: impl Fn() -> bool,
 ) -> Result<RunStats> {
     let started = Instant::now();
     let mut stats = RunStats::default();
+    let concurrency = options.concurrency.max(1);
 
     // Pass 1: what an earlier run left unknown.
     for pending in journal.pending()? {
         resolve_or_fail(client, journal, &pending, &mut stats)?;
+    }
+
+    // The account's contacts by email, for finding the ones rows update: one request per
+    // page of the largest size the server gives, instead of one per row. On disk, in the
+    // journal's database, so a large account costs no memory.
+    if options.mode != Mode::Create {
+        stats.indexed = index_account(client, journal)?;
     }
 
     // Pass 2: the file.
@@ -111,7 +149,7 @@ pub fn run<C: Clock>(
     writers.run(
         table.rows,
         |rows: Vec<Row>| -> Result<Vec<RowOutcome>> {
-            import_chunk(&rows, mapping, client, journal, &sent)
+            import_chunk(&rows, mapping, client, journal, options, &sent)
         },
         |outcomes| {
             for outcome in outcomes? {
@@ -119,6 +157,7 @@ pub fn run<C: Clock>(
                 counts.done += 1;
                 match outcome {
                     RowOutcome::Created => counts.created += 1,
+                    RowOutcome::Updated | RowOutcome::Unchanged => counts.updated += 1,
                     RowOutcome::Invalid | RowOutcome::Rejected | RowOutcome::Failed => {
                         counts.failed += 1
                     }
@@ -151,6 +190,7 @@ fn import_chunk<C: Clock>(
     mapping: &Mapping,
     client: &Client<C>,
     journal: &Journal,
+    options: Options,
     sent: &AtomicUsize,
 ) -> Result<Vec<RowOutcome>> {
     let mut outcomes = vec![RowOutcome::AlreadyDone; rows.len()];
@@ -164,28 +204,73 @@ fn import_chunk<C: Clock>(
         let mut mapped = mapping.apply(row);
         crate::validate::check_record(mapping, &mut mapped);
         if let Some(reason) = errors_of(&mapped) {
-            let outcome = Outcome::NotCreated {
-                state: State::Invalid,
-                key: None,
-                reason,
-            };
-            records.push((row.number, outcome));
+            records.push((row.number, refused(State::Invalid, None, reason)));
             outcomes[i] = RowOutcome::Invalid;
             continue;
         }
+        let key = mapped.contact.emails[0].email.clone();
+        let mut update = None;
+        let mut contact = mapped.contact;
+        if options.mode != Mode::Create {
+            match journal.index_lookup(&key, 2)?.as_slice() {
+                [] if options.mode == Mode::Update => {
+                    let reason = format!("no contact has the email {key}; --mode update changes existing contacts only (--mode upsert creates the missing)");
+                    records.push((row.number, refused(State::Rejected, Some(&key), reason)));
+                    outcomes[i] = RowOutcome::Rejected;
+                    continue;
+                }
+                [] => {}
+                [(id, before)] => {
+                    let current: ContactInput = serde_json::from_str(before)?;
+                    let (body, lists_changed) =
+                        merge::update_body(&current, &contact, options.replace_lists);
+                    if merge::changes_nothing(&current, &body, lists_changed) {
+                        let done = Outcome::Done {
+                            state: State::Unchanged,
+                            contact_id: *id,
+                            key: key.clone(),
+                        };
+                        records.push((row.number, done));
+                        outcomes[i] = RowOutcome::Unchanged;
+                        continue;
+                    }
+                    contact = body;
+                    update = Some((*id, before.clone()));
+                }
+                _ => {
+                    let reason = format!("ambiguous: several contacts have the email {key}; not guessed, fix the data or the key");
+                    records.push((row.number, refused(State::Rejected, Some(&key), reason)));
+                    outcomes[i] = RowOutcome::Rejected;
+                    continue;
+                }
+            }
+        }
         intents.push(Pending {
             row: row.number,
-            key: mapped.contact.emails[0].email.clone(),
+            key,
             sent_at: unix_now(),
             server_offset: client.server_offset(),
-            body: serde_json::to_string(&mapped.contact)?,
+            body: serde_json::to_string(&contact)?,
+            update,
         });
-        bodies.push((i, mapped.contact));
+        bodies.push((i, contact));
     }
     journal.sending_all(&intents)?;
     for (pending, (i, contact)) in intents.iter().zip(&bodies) {
         sent.fetch_add(1, Ordering::Relaxed);
-        let (outcome, record) = match client.create_contact(contact) {
+        let answer = match &pending.update {
+            None => client.create_contact(contact),
+            Some((id, _)) => client.update_contact(*id, &serde_json::to_value(contact)?),
+        };
+        let (outcome, record) = match answer {
+            Ok(_) if pending.update.is_some() => {
+                let done = Outcome::Done {
+                    state: State::Updated,
+                    contact_id: pending.update.as_ref().map_or(0, |(id, _)| *id),
+                    key: pending.key.clone(),
+                };
+                (RowOutcome::Updated, Some(done))
+            }
             Ok(created) => {
                 let id = created
                     .id
@@ -200,17 +285,15 @@ fn import_chunk<C: Clock>(
             }
             Err(e) => {
                 let state = not_applied_state(&e);
-                let outcome = Outcome::NotCreated {
-                    state,
-                    key: Some(pending.key.clone()),
-                    reason: e.to_string(),
-                };
                 let row_outcome = if state == State::Rejected {
                     RowOutcome::Rejected
                 } else {
                     RowOutcome::Failed
                 };
-                (row_outcome, Some(outcome))
+                (
+                    row_outcome,
+                    Some(refused(state, Some(&pending.key), e.to_string())),
+                )
             }
         };
         outcomes[*i] = outcome;
@@ -218,6 +301,40 @@ fn import_chunk<C: Clock>(
     }
     journal.record(&records)?;
     Ok(outcomes)
+}
+
+fn refused(state: State, key: Option<&str>, reason: String) -> Outcome {
+    Outcome::NotCreated {
+        state,
+        key: key.map(str::to_string),
+        reason,
+    }
+}
+
+/// Reads every contact of the account into the journal's index, keyed by each email.
+fn index_account<C: Clock>(client: &Client<C>, journal: &Journal) -> Result<usize> {
+    let query = crate::api::ContactQuery {
+        results: Some(1000),
+        ..crate::api::ContactQuery::default()
+    };
+    let mut seen = std::collections::HashSet::new();
+    journal.rebuild_index(|add| {
+        for page in client.all_contacts(&query) {
+            for contact in page?.items {
+                let Some(id) = contact.id else { continue };
+                // Pages by offset shift when contacts come and go; an id is indexed once.
+                if !seen.insert(id) {
+                    continue;
+                }
+                let doc = serde_json::to_string(&contact.to_input())?;
+                for email in contact.emails.iter().chain(&contact.office_emails) {
+                    add(&email.email, id, &doc)?;
+                }
+            }
+        }
+        Ok(())
+    })?;
+    Ok(seen.len())
 }
 
 /// An error that says the create was not applied: refused for good, or failed for now.
@@ -250,6 +367,9 @@ fn resolve_or_fail<C: Clock>(
     pending: &Pending,
     stats: &mut RunStats,
 ) -> Result<()> {
+    if let Some((id, _)) = &pending.update {
+        return resend_update(client, journal, pending, *id, stats);
+    }
     match find_created(client, journal, pending) {
         Ok(Some(id)) => {
             journal.created(pending.row, id)?;
@@ -275,6 +395,9 @@ fn resolve_or_resend<C: Clock>(
     mut pending: Pending,
     stats: &mut RunStats,
 ) -> Result<()> {
+    if let Some((id, _)) = &pending.update {
+        return resend_update(client, journal, &pending, *id, stats);
+    }
     for _ in 0..RESEND_ATTEMPTS {
         match find_created(client, journal, &pending) {
             Ok(Some(id)) => {
@@ -311,4 +434,35 @@ fn resolve_or_resend<C: Clock>(
         }
     }
     Ok(())
+}
+
+/// An update whose answer was lost is sent again as it was: a PUT of the same body leaves the
+/// contact the same however often it is applied.
+fn resend_update<C: Clock>(
+    client: &Client<C>,
+    journal: &Journal,
+    pending: &Pending,
+    id: i64,
+    stats: &mut RunStats,
+) -> Result<()> {
+    let body: serde_json::Value = serde_json::from_str(&pending.body)?;
+    stats.resent += 1;
+    match client.update_contact(id, &body) {
+        Ok(_) => {
+            let done = Outcome::Done {
+                state: State::Updated,
+                contact_id: id,
+                key: pending.key.clone(),
+            };
+            journal.record(&[(pending.row, done)])
+        }
+        Err(e) if e.may_have_been_applied() => Ok(()), // still unknown: the next run
+        Err(e @ ApiError::Unauthorized { .. }) => Err(e.into()),
+        Err(e) => journal.not_created(
+            pending.row,
+            not_applied_state(&e),
+            Some(&pending.key),
+            &e.to_string(),
+        ),
+    }
 }

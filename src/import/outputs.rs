@@ -18,6 +18,9 @@ use crate::write::{AtomicFile, TableFormat, TableOptions, TableWriter};
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Totals {
     pub created: usize,
+    pub updated: usize,
+    /// Found already as the row says: nothing sent.
+    pub unchanged: usize,
     pub invalid: usize,
     pub rejected: usize,
     pub failed: usize,
@@ -67,14 +70,27 @@ pub fn write_outputs(
     let mut rows = input.rows;
     journal.for_each(|entry| {
         let reason = match entry.state {
-            State::Created => {
-                totals.created += 1;
+            State::Created | State::Updated | State::Unchanged => {
+                let action = match entry.state {
+                    State::Created => {
+                        totals.created += 1;
+                        "created"
+                    }
+                    State::Updated => {
+                        totals.updated += 1;
+                        "updated"
+                    }
+                    _ => {
+                        totals.unchanged += 1;
+                        "unchanged"
+                    }
+                };
                 let id = entry
                     .contact_id
                     .map(|id| id.to_string())
                     .unwrap_or_default();
                 let key = entry.key.unwrap_or_default();
-                return success.row(&[entry.row.to_string(), "created".into(), id, key]);
+                return success.row(&[entry.row.to_string(), action.into(), id, key]);
             }
             State::Invalid => {
                 totals.invalid += 1;

@@ -3,8 +3,10 @@
 //! The journal is the list: each row whose contact was created has it deleted, and is marked
 //! `rolled_back` once the server says it is gone (a contact already gone counts: a rollback
 //! killed after a delete and before its record finds it so). Deletes are idempotent, so a
-//! lost answer is simply retried. Contacts an import only updated or deleted are restored by
-//! the import modes that make them (not in this version).
+//! lost answer is simply retried. A contact the import updated is put back as it was: its
+//! record from before is sent, and every field the update set that it did not have is sent
+//! blank (a blank clears), every list empty. Ids and the server's own fields (created,
+//! updated) cannot be restored by the API, and are not.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -19,6 +21,8 @@ use crate::pipeline::{Pipeline, Workers};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RollbackStats {
     pub deleted: usize,
+    /// Updated contacts put back as they were.
+    pub restored: usize,
     /// Already gone when asked.
     pub already_gone: usize,
     /// Still there: the delete failed (the reason is printed).
@@ -32,14 +36,31 @@ pub fn rollback<C: Clock>(
     progress: impl Fn(usize),
     interrupted: impl Fn() -> bool + Sync,
 ) -> Result<RollbackStats> {
+    let mut stats = RollbackStats::default();
+    let mut done = 0;
+    for (row, id, before, sent) in journal.updated_contacts()? {
+        if interrupted() {
+            return Ok(stats);
+        }
+        let body = restore_body(&before, &sent)?;
+        match client.update_contact(id, &body) {
+            Ok(_) => {
+                journal.rolled_back(row)?;
+                stats.restored += 1;
+            }
+            Err(e @ ApiError::Unauthorized { .. }) => return Err(e.into()),
+            Err(e) => stats.failed.push((row, e.to_string())),
+        }
+        done += 1;
+        progress(done);
+    }
     let created = journal.created_contacts()?;
     let workers = Pipeline {
         chunk_size: 1,
         chunks_in_flight: concurrency.max(1) * 4,
         workers: Workers::Threads(concurrency.max(1)),
     };
-    let mut stats = RollbackStats::default();
-    let done = AtomicUsize::new(0);
+    let done = AtomicUsize::new(done);
     let source = created.into_iter().take_while(|_| !interrupted()).map(Ok);
     workers.run(
         source,
@@ -72,4 +93,24 @@ pub fn rollback<C: Clock>(
         },
     )?;
     Ok(stats)
+}
+
+/// The body that puts a contact back as `before` (JSON of its input shape) after `sent`.
+fn restore_body(before: &str, sent: &str) -> Result<serde_json::Value> {
+    use serde_json::Value;
+    let mut body: Value = serde_json::from_str(before)?;
+    let sent: Value = serde_json::from_str(sent)?;
+    if let (Some(body), Some(sent)) = (body.as_object_mut(), sent.as_object()) {
+        for (key, value) in sent {
+            if !body.contains_key(key) {
+                let blank = match value {
+                    Value::Array(_) => Value::Array(Vec::new()),
+                    Value::Object(_) => Value::Null,
+                    _ => Value::String(String::new()),
+                };
+                body.insert(key.clone(), blank);
+            }
+        }
+    }
+    Ok(body)
 }
