@@ -732,3 +732,68 @@ fn upsert_under_faults_changes_each_contact_once_and_creates_no_duplicate() {
         );
     }
 }
+
+#[test]
+fn a_plan_reads_only_and_gives_the_counts_the_run_then_produces() {
+    let sb = sandbox();
+    let dir = setup(10, 0);
+    let r = run(bcetl_import(&sb, &dir, &["--rate", "1000"]));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // Rows 0–9 exist; the file now changes one, adds four (one of them invalid), and
+    // names an email two contacts share.
+    for _ in 0..2 {
+        sb.call(
+            "POST",
+            "/api/contacts.json",
+            &sb.admin(),
+            Some(serde_json::json!({"first_name": "Dup", "last_name": "Dup", "emails": [{"email": "p14@example.com"}]})),
+        );
+    }
+    let text = people(15, 0)
+        .replace("+1 404 555 0003", "+1 404 555 3333")
+        .replace("p12@example.com", "not-an-email");
+    dir.write("in.csv", text);
+    let writes = |sb: &TestSandbox| {
+        let e = &sb.stats()["by_endpoint"];
+        e["POST /api/contacts"].as_u64().unwrap_or(0)
+            + e["PUT /api/contact/{id}"].as_u64().unwrap_or(0)
+    };
+    let before = writes(&sb);
+    let r = run(bcetl_import_to(
+        &sb,
+        &dir,
+        "up",
+        &["--mode", "upsert", "--plan", "--rate", "10"],
+    ));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(writes(&sb), before, "a plan sends nothing");
+    assert!(
+        r.stdout
+            .contains("3 to create, 1 to update, 9 unchanged, 1 invalid, 1 refused"),
+        "{}",
+        r.stdout
+    );
+    let plan = dir.read("up/plan.csv");
+    assert!(
+        plan.contains("5,update,") && plan.contains("phones: 1 → 2"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("16,refused,,p14@example.com,\"ambiguous"),
+        "{plan}"
+    );
+
+    let r = run(bcetl_import_to(
+        &sb,
+        &dir,
+        "up",
+        &["--mode", "upsert", "--rate", "1000"],
+    ));
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("3 created, 1 updated, 9 unchanged, 1 invalid, 1 rejected"),
+        "the run does what the plan said: {}",
+        r.stdout
+    );
+}

@@ -253,6 +253,10 @@ pub struct ImportArgs {
     /// Send nothing: write the request bodies that would be sent to OUT/requests.jsonl.
     #[arg(long)]
     pub dry_run: bool,
+    /// Read the account (and nothing else) and write OUT/plan.csv: each row's action and,
+    /// for updates, what would change; with counts and the time the run would take.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub plan: bool,
     #[command(flatten)]
     pub api: ApiArgs,
     #[command(flatten)]

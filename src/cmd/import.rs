@@ -46,6 +46,33 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
     }
     let connection = crate::cli::connect::connect(&args.api)?;
     let client = &connection.client;
+    let options = import::Options {
+        mode,
+        concurrency: args.concurrency,
+        replace_lists: args.replace_lists,
+    };
+    if args.plan {
+        std::fs::create_dir_all(&out)
+            .with_context(|| format!("{}: cannot create the output folder", out.display()))?;
+        let path = out.join("plan.csv");
+        let plan = import::plan(table, &mapping, client, options, &path)?;
+        let seconds = plan.writes() as f64 / args.api.rate;
+        println!(
+            "plan: {} to create, {} to update, {} unchanged, {} invalid, {} refused (key \
+             ambiguous or not found); {} requests, about {} at --rate {} ({} read to plan)",
+            plan.create,
+            plan.update,
+            plan.unchanged,
+            plan.invalid,
+            plan.refused,
+            plan.writes(),
+            human_duration(seconds),
+            args.api.rate,
+            plan.read_requests
+        );
+        println!("plan: {}", path.display());
+        return Ok(ExitCode::SUCCESS);
+    }
     // A journal belongs to one input, one mapping, one mode and one server: resuming it
     // against another would skip rows that were never sent there.
     let identity = [
@@ -77,11 +104,7 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
         &mapping,
         client,
         &journal,
-        import::Options {
-            mode,
-            concurrency: args.concurrency,
-            replace_lists: args.replace_lists,
-        },
+        options,
         |c: Counts| {
             bar.set(c.done as u64);
             bar.message(format!(
@@ -125,6 +148,16 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `3h 20m`, `4m 05s`, `12s`.
+fn human_duration(seconds: f64) -> String {
+    let s = seconds.ceil() as u64;
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m {:02}s", s / 60, s % 60),
+        _ => format!("{}h {:02}m", s / 3600, s % 3600 / 60),
+    }
 }
 
 /// `contacts.csv` → `contacts.import/` beside it: the same command finds its journal again.

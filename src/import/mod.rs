@@ -19,6 +19,7 @@
 mod journal;
 mod merge;
 mod outputs;
+mod plan;
 mod resolve;
 mod rollback;
 
@@ -30,6 +31,7 @@ use anyhow::{Context, Result};
 pub use journal::{Journal, State};
 
 pub use outputs::{write_outputs, Totals};
+pub use plan::{plan, Plan};
 pub use rollback::{rollback, RollbackStats};
 
 use crate::api::{ApiError, Client};
@@ -201,50 +203,35 @@ fn import_chunk<C: Clock>(
         if journal.state(row.number)?.is_some_and(State::is_final) {
             continue;
         }
-        let mut mapped = mapping.apply(row);
-        crate::validate::check_record(mapping, &mut mapped);
-        if let Some(reason) = errors_of(&mapped) {
-            records.push((row.number, refused(State::Invalid, None, reason)));
-            outcomes[i] = RowOutcome::Invalid;
-            continue;
-        }
-        let key = mapped.contact.emails[0].email.clone();
-        let mut update = None;
-        let mut contact = mapped.contact;
-        if options.mode != Mode::Create {
-            match journal.index_lookup(&key, 2)?.as_slice() {
-                [] if options.mode == Mode::Update => {
-                    let reason = format!("no contact has the email {key}; --mode update changes existing contacts only (--mode upsert creates the missing)");
-                    records.push((row.number, refused(State::Rejected, Some(&key), reason)));
-                    outcomes[i] = RowOutcome::Rejected;
-                    continue;
-                }
-                [] => {}
-                [(id, before)] => {
-                    let current: ContactInput = serde_json::from_str(before)?;
-                    let (body, lists_changed) =
-                        merge::update_body(&current, &contact, options.replace_lists);
-                    if merge::changes_nothing(&current, &body, lists_changed) {
-                        let done = Outcome::Done {
-                            state: State::Unchanged,
-                            contact_id: *id,
-                            key: key.clone(),
-                        };
-                        records.push((row.number, done));
-                        outcomes[i] = RowOutcome::Unchanged;
-                        continue;
-                    }
-                    contact = body;
-                    update = Some((*id, before.clone()));
-                }
-                _ => {
-                    let reason = format!("ambiguous: several contacts have the email {key}; not guessed, fix the data or the key");
-                    records.push((row.number, refused(State::Rejected, Some(&key), reason)));
-                    outcomes[i] = RowOutcome::Rejected;
-                    continue;
-                }
+        let (key, contact, update) = match decide(row, mapping, journal, options)? {
+            Decision::Refused { state, key, reason } => {
+                records.push((row.number, refused(state, key.as_deref(), reason)));
+                outcomes[i] = if state == State::Invalid {
+                    RowOutcome::Invalid
+                } else {
+                    RowOutcome::Rejected
+                };
+                continue;
             }
-        }
+            Decision::Unchanged { contact_id, key } => {
+                let done = Outcome::Done {
+                    state: State::Unchanged,
+                    contact_id,
+                    key,
+                };
+                records.push((row.number, done));
+                outcomes[i] = RowOutcome::Unchanged;
+                continue;
+            }
+            Decision::Create { key, contact } => (key, contact, None),
+            Decision::Update {
+                key,
+                contact_id,
+                before,
+                body,
+                ..
+            } => (key, body, Some((contact_id, before))),
+        };
         intents.push(Pending {
             row: row.number,
             key,
@@ -312,7 +299,7 @@ fn refused(state: State, key: Option<&str>, reason: String) -> Outcome {
 }
 
 /// Reads every contact of the account into the journal's index, keyed by each email.
-fn index_account<C: Clock>(client: &Client<C>, journal: &Journal) -> Result<usize> {
+pub(super) fn index_account<C: Clock>(client: &Client<C>, journal: &Journal) -> Result<usize> {
     let query = crate::api::ContactQuery {
         results: Some(1000),
         ..crate::api::ContactQuery::default()
@@ -335,6 +322,91 @@ fn index_account<C: Clock>(client: &Client<C>, journal: &Journal) -> Result<usiz
         Ok(())
     })?;
     Ok(seen.len())
+}
+
+/// What a row asks for, before anything is sent.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// Not to be sent: invalid, or its key names no contact or several.
+    Refused {
+        state: State,
+        key: Option<String>,
+        reason: String,
+    },
+    /// The contact already holds what the row says.
+    Unchanged {
+        contact_id: i64,
+        key: String,
+    },
+    Create {
+        key: String,
+        contact: ContactInput,
+    },
+    Update {
+        key: String,
+        contact_id: i64,
+        /// The contact's record now, as JSON of its input shape.
+        before: String,
+        /// Now, and the body that changes it.
+        current: Box<ContactInput>,
+        body: ContactInput,
+    },
+}
+
+/// Maps and checks a row, and finds what it asks of the server (the index in `journal`
+/// answers for update and upsert).
+pub fn decide(
+    row: &Row,
+    mapping: &Mapping,
+    journal: &Journal,
+    options: Options,
+) -> Result<Decision> {
+    let mut mapped = mapping.apply(row);
+    crate::validate::check_record(mapping, &mut mapped);
+    if let Some(reason) = errors_of(&mapped) {
+        return Ok(Decision::Refused {
+            state: State::Invalid,
+            key: None,
+            reason,
+        });
+    }
+    let key = mapped.contact.emails[0].email.clone();
+    let contact = mapped.contact;
+    if options.mode == Mode::Create {
+        return Ok(Decision::Create { key, contact });
+    }
+    Ok(match journal.index_lookup(&key, 2)?.as_slice() {
+        [] if options.mode == Mode::Update => Decision::Refused {
+            reason: format!("no contact has the email {key}; --mode update changes existing contacts only (--mode upsert creates the missing)"),
+            state: State::Rejected,
+            key: Some(key),
+        },
+        [] => Decision::Create { key, contact },
+        [(id, before)] => {
+            let current: ContactInput = serde_json::from_str(before)?;
+            let (body, lists_changed) =
+                merge::update_body(&current, &contact, options.replace_lists);
+            if merge::changes_nothing(&current, &body, lists_changed) {
+                Decision::Unchanged {
+                    contact_id: *id,
+                    key,
+                }
+            } else {
+                Decision::Update {
+                    key,
+                    contact_id: *id,
+                    before: before.clone(),
+                    current: Box::new(current),
+                    body,
+                }
+            }
+        }
+        _ => Decision::Refused {
+            reason: format!("ambiguous: several contacts have the email {key}; not guessed, fix the data or the key"),
+            state: State::Rejected,
+            key: Some(key),
+        },
+    })
 }
 
 /// An error that says the create was not applied: refused for good, or failed for now.

@@ -1,0 +1,163 @@
+//! `bcetl import --plan`: what a run would do, row by row, asking the server only to read.
+//!
+//! The same decisions as the run ([`super::decide`]) against the same index of the account;
+//! `plan.csv` gives each row's action and, for updates, the fields that would change
+//! (before → after). Nothing is written to the import's journal.
+
+use std::path::Path;
+
+use anyhow::Result;
+
+use super::{decide, index_account, Decision, Journal, Mode, Options};
+use crate::api::Client;
+use crate::clock::Clock;
+use crate::read::Table;
+use crate::schema::{ContactInput, ScalarField};
+use crate::write::{TableFormat, TableOptions, TableWriter};
+
+/// What the run would do.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Plan {
+    pub create: usize,
+    pub update: usize,
+    pub unchanged: usize,
+    pub invalid: usize,
+    /// Keys that name several contacts, or (update mode) none.
+    pub refused: usize,
+    /// Requests the plan itself sent (the account's index).
+    pub read_requests: u64,
+}
+
+impl Plan {
+    /// Requests the run would send.
+    pub fn writes(&self) -> usize {
+        self.create + self.update
+    }
+}
+
+pub fn plan<C: Clock>(
+    table: Table,
+    mapping: &crate::mapping::Mapping,
+    client: &Client<C>,
+    options: Options,
+    path: &Path,
+) -> Result<Plan> {
+    let scratch = tempfile::tempdir()?;
+    let index = Journal::open(scratch.path(), &[])?;
+    if options.mode != Mode::Create {
+        index_account(client, &index)?;
+    }
+    let columns = ["row", "action", "contact_id", "key", "changes"].map(String::from);
+    let mut out = TableWriter::create(
+        Some(path),
+        TableFormat::Csv,
+        &columns,
+        TableOptions::default(),
+    )?;
+    let mut plan = Plan::default();
+    for row in table.rows {
+        let row = row?;
+        let number = row.number.to_string();
+        let line: [String; 5] = match decide(&row, mapping, &index, options)? {
+            Decision::Refused { state, key, reason } => {
+                if state == super::State::Invalid {
+                    plan.invalid += 1;
+                } else {
+                    plan.refused += 1;
+                }
+                let action = if state == super::State::Invalid {
+                    "invalid"
+                } else {
+                    "refused"
+                };
+                [
+                    number,
+                    action.into(),
+                    String::new(),
+                    key.unwrap_or_default(),
+                    reason,
+                ]
+            }
+            Decision::Unchanged { contact_id, key } => {
+                plan.unchanged += 1;
+                [
+                    number,
+                    "unchanged".into(),
+                    contact_id.to_string(),
+                    key,
+                    String::new(),
+                ]
+            }
+            Decision::Create { key, .. } => {
+                plan.create += 1;
+                [number, "create".into(), String::new(), key, String::new()]
+            }
+            Decision::Update {
+                key,
+                contact_id,
+                current,
+                body,
+                ..
+            } => {
+                plan.update += 1;
+                let changes = describe_changes(&current, &body);
+                [
+                    number,
+                    "update".into(),
+                    contact_id.to_string(),
+                    key,
+                    changes,
+                ]
+            }
+        };
+        out.row(&line)?;
+    }
+    out.finish()?;
+    plan.read_requests = client.stats().requests;
+    Ok(plan)
+}
+
+/// `title: "Engineer" → "CTO"; phones: 1 → 2` for the fields an update changes.
+fn describe_changes(current: &ContactInput, body: &ContactInput) -> String {
+    let mut changes = Vec::new();
+    for &field in ScalarField::ALL {
+        let Some(after) = body.scalars.get(field) else {
+            continue;
+        };
+        let before = current
+            .scalars
+            .get(field)
+            .map(|v| v.to_cell())
+            .unwrap_or_default();
+        let after = after.to_cell();
+        if before.trim() != after.trim() {
+            changes.push(format!("{}: {before:?} → {after:?}", field.name()));
+        }
+    }
+    let lists = [
+        ("emails", current.emails.len(), body.emails.len()),
+        ("phones", current.phones.len(), body.phones.len()),
+        ("addresses", current.addresses.len(), body.addresses.len()),
+        ("tags", current.tags.len(), body.tags.len()),
+        ("interests", current.interests.len(), body.interests.len()),
+        (
+            "categories",
+            current.categories.len(),
+            body.categories.len(),
+        ),
+        (
+            "custom_fields",
+            current.custom_fields.len(),
+            body.custom_fields.len(),
+        ),
+    ];
+    for (name, before, after) in lists {
+        if after > 0 && after != before {
+            changes.push(format!("{name}: {before} → {after}"));
+        }
+    }
+    if changes.is_empty() {
+        changes.push("values within lists".into());
+    }
+    changes.join("; ")
+}
