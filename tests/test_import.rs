@@ -81,6 +81,17 @@ fn run(mut cmd: Command) -> Run {
     run
 }
 
+/// `bcetl rollback OUT --yes` against the sandbox.
+fn bcetl_rollback(sb: &TestSandbox, dir: &Workdir, out: &str) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bcetl"));
+    cmd.current_dir(dir.path(""))
+        .args(["rollback", out, "--yes", "--base-url", &sb.sandbox.url])
+        .args(["--rate", "1000"])
+        .env("BIGCONTACTS_TOKEN", sb.admin())
+        .stdin(Stdio::null());
+    run(cmd)
+}
+
 /// How many contacts hold each email, read from the sandbox's database.
 fn contacts_by_email(db: &Path) -> HashMap<String, usize> {
     let conn = rusqlite::Connection::open(db).unwrap();
@@ -497,19 +508,7 @@ fn every_answer_form_at_once_with_faults_then_rollback() {
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert_exactly_once(&sb, &dir, 120, 0);
 
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bcetl"));
-    cmd.current_dir(dir.path(""))
-        .args([
-            "rollback",
-            "out",
-            "--yes",
-            "--base-url",
-            &sb.sandbox.url,
-            "--rate",
-            "1000",
-        ])
-        .env("BIGCONTACTS_TOKEN", sb.admin());
-    let r = run(cmd);
+    let r = bcetl_rollback(&sb, &dir, "out");
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(contacts_by_email(&sb.db).is_empty(), "{}", r.stdout);
 }
@@ -596,19 +595,7 @@ fn upsert_updates_what_changed_merges_lists_and_rollback_restores() {
     );
 
     // Rollback of the merge run: p5 back as it was before it, the new contact deleted.
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bcetl"));
-    cmd.current_dir(dir.path(""))
-        .args([
-            "rollback",
-            "up3",
-            "--yes",
-            "--base-url",
-            &sb.sandbox.url,
-            "--rate",
-            "1000",
-        ])
-        .env("BIGCONTACTS_TOKEN", sb.admin());
-    let r = run(cmd);
+    let r = bcetl_rollback(&sb, &dir, "up3");
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("1 restored"), "{}", r.stdout);
     assert_eq!(
@@ -616,19 +603,7 @@ fn upsert_updates_what_changed_merges_lists_and_rollback_restores() {
         ["+1 404 555 0005", "+1 404 555 9999"],
         "as up2 left it"
     );
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bcetl"));
-    cmd.current_dir(dir.path(""))
-        .args([
-            "rollback",
-            "up2",
-            "--yes",
-            "--base-url",
-            &sb.sandbox.url,
-            "--rate",
-            "1000",
-        ])
-        .env("BIGCONTACTS_TOKEN", sb.admin());
-    let r = run(cmd);
+    let r = bcetl_rollback(&sb, &dir, "up2");
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert_eq!(
         phones(&contact_with(&sb, "p5@example.com")),
