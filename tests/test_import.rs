@@ -772,3 +772,45 @@ fn a_plan_reads_only_and_gives_the_counts_the_run_then_produces() {
         r.stdout
     );
 }
+
+#[test]
+fn upsert_matches_on_an_external_id_in_a_custom_field() {
+    let sb = sandbox();
+    let dir = setup(6, 0);
+    let r = run(bcetl_import(&sb, &dir, &["--rate", "1000"]));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // The people changed their emails; the legacy id still names them.
+    dir.write(
+        "in.csv",
+        people(6, 0).replace("@example.com", "@new.example.org"),
+    );
+    let r = run(bcetl_import_to(
+        &sb,
+        &dir,
+        "by-id",
+        &[
+            "--mode",
+            "upsert",
+            "--match",
+            "custom:Legacy ID",
+            "--rate",
+            "1000",
+        ],
+    ));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("0 created, 6 updated"), "{}", r.stdout);
+    let counts = contacts_by_email(&sb.db);
+    assert_eq!(
+        counts.len(),
+        12,
+        "each contact has its old and its new email"
+    );
+    assert_eq!(counts.get("p4@new.example.org"), Some(&1));
+    let r = run(bcetl_import_to(
+        &sb,
+        &dir,
+        "bad",
+        &["--mode", "upsert", "--match", "legacy"],
+    ));
+    r.fails_with(2, "expected email or custom:NAME");
+}

@@ -240,7 +240,8 @@ pub struct ImportArgs {
     #[arg(long, value_enum, default_value_t = ImportMode::Create)]
     pub mode: ImportMode,
     /// How rows find their contact for update and upsert: `email` (any of the contact's
-    /// emails, ignoring case).
+    /// emails, ignoring case) or `custom:NAME` (a custom field holding an external id, such
+    /// as `custom:Legacy ID`).
     #[arg(long = "match", value_name = "KEY", default_value = "email")]
     pub match_key: String,
     /// On update, send the row's lists (emails, phones, tags…) alone instead of adding them

@@ -20,12 +20,8 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
             bail!("--mode delete is not built yet; create, update and upsert are")
         }
     };
-    if args.match_key != "email" {
-        bail!(
-            "--match {}: this version matches rows to contacts by email only",
-            args.match_key
-        );
-    }
+    let match_key =
+        import::MatchKey::parse(&args.match_key).map_err(|e| anyhow::anyhow!("--match {e}"))?;
     anyhow::ensure!(
         (1..=64).contains(&args.concurrency),
         "--concurrency {}: give 1 to 64",
@@ -48,6 +44,7 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
     let client = &connection.client;
     let options = import::Options {
         mode,
+        match_key,
         concurrency: args.concurrency,
         replace_lists: args.replace_lists,
     };
@@ -55,7 +52,7 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
         std::fs::create_dir_all(&out)
             .with_context(|| format!("{}: cannot create the output folder", out.display()))?;
         let path = out.join("plan.csv");
-        let plan = import::plan(table, &mapping, client, options, &path)?;
+        let plan = import::plan(table, &mapping, client, &options, &path)?;
         let seconds = plan.writes() as f64 / args.api.rate;
         println!(
             "plan: {} to create, {} to update, {} unchanged, {} invalid, {} refused (key \
@@ -79,6 +76,7 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
         ("input", sha256_file(&args.input)?),
         ("mapping", sha256_file(&args.mapping)?),
         ("mode", format!("{:?}", args.mode).to_lowercase()),
+        ("match", args.match_key.trim().to_string()),
         (
             "lists",
             if args.replace_lists {
@@ -104,7 +102,7 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
         &mapping,
         client,
         &journal,
-        options,
+        &options,
         |c: Counts| {
             bar.set(c.done as u64);
             bar.message(format!(

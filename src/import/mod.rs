@@ -63,10 +63,45 @@ pub enum Mode {
     Upsert,
 }
 
+/// How a row finds the contact it updates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MatchKey {
+    /// Any of the contact's emails, ignoring case.
+    Email,
+    /// A custom field holding an external id (as a migration from another CRM carries
+    /// one), by its name; values compare ignoring case and surrounding spaces.
+    Custom(String),
+}
+
+impl MatchKey {
+    /// `email` or `custom:NAME`, as `--match` takes it.
+    pub fn parse(text: &str) -> Result<MatchKey, String> {
+        match text.trim() {
+            "email" => Ok(MatchKey::Email),
+            other => match other.strip_prefix("custom:") {
+                Some(name) if !name.trim().is_empty() => Ok(MatchKey::Custom(name.trim().to_string())),
+                _ => Err(format!(
+                    "{other:?}: expected email or custom:NAME (a custom field holding an external id)"
+                )),
+            },
+        }
+    }
+
+    /// The index key for a custom field's value.
+    fn custom(name: &str, value: &str) -> String {
+        format!(
+            "custom:{}={}",
+            name.trim().to_lowercase(),
+            value.trim().to_lowercase()
+        )
+    }
+}
+
 /// How a run goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
     pub mode: Mode,
+    pub match_key: MatchKey,
     /// Writer threads.
     pub concurrency: usize,
     /// Send the row's lists alone instead of merging them with the contact's.
@@ -120,7 +155,7 @@ pub fn run<C: Clock>(
     mapping: &Mapping,
     client: &Client<C>,
     journal: &Journal,
-    options: Options,
+    options: &Options,
     progress: impl Fn(Counts),
     interrupted: impl Fn() -> bool,
 ) -> Result<RunStats> {
@@ -192,7 +227,7 @@ fn import_chunk<C: Clock>(
     mapping: &Mapping,
     client: &Client<C>,
     journal: &Journal,
-    options: Options,
+    options: &Options,
     sent: &AtomicUsize,
 ) -> Result<Vec<RowOutcome>> {
     let mut outcomes = vec![RowOutcome::AlreadyDone; rows.len()];
@@ -313,9 +348,18 @@ pub(super) fn index_account<C: Clock>(client: &Client<C>, journal: &Journal) -> 
                 if !seen.insert(id) {
                     continue;
                 }
-                let doc = serde_json::to_string(&contact.to_input())?;
+                let input = contact.to_input();
+                let doc = serde_json::to_string(&input)?;
                 for email in contact.emails.iter().chain(&contact.office_emails) {
                     add(&email.email, id, &doc)?;
+                }
+                // Every custom field too: any of them may be the external id a run matches on.
+                for field in input
+                    .custom_fields
+                    .iter()
+                    .filter(|f| !f.value.trim().is_empty())
+                {
+                    add(&MatchKey::custom(&field.name, &field.value), id, &doc)?;
                 }
             }
         }
@@ -359,7 +403,7 @@ pub fn decide(
     row: &Row,
     mapping: &Mapping,
     journal: &Journal,
-    options: Options,
+    options: &Options,
 ) -> Result<Decision> {
     let mut mapped = mapping.apply(row);
     crate::validate::check_record(mapping, &mut mapped);
@@ -370,18 +414,47 @@ pub fn decide(
             reason,
         });
     }
-    let key = mapped.contact.emails[0].email.clone();
+    let email = mapped.contact.emails[0].email.clone();
     let contact = mapped.contact;
     if options.mode == Mode::Create {
-        return Ok(Decision::Create { key, contact });
+        return Ok(Decision::Create {
+            key: email,
+            contact,
+        });
     }
-    Ok(match journal.index_lookup(&key, 2)?.as_slice() {
+    let (index_key, key, named) = match &options.match_key {
+        MatchKey::Email => (email.clone(), email.clone(), format!("the email {email}")),
+        MatchKey::Custom(name) => {
+            let value = contact
+                .custom_fields
+                .iter()
+                .find(|f| f.name.trim().eq_ignore_ascii_case(name))
+                .map(|f| f.value.trim().to_string())
+                .filter(|v| !v.is_empty());
+            let Some(value) = value else {
+                return Ok(Decision::Refused {
+                    state: State::Invalid,
+                    key: None,
+                    reason: format!(
+                        "the match key, custom field {name:?}, is blank or not mapped on this row"
+                    ),
+                });
+            };
+            let named = format!("{name} {value}");
+            (MatchKey::custom(name, &value), value, named)
+        }
+    };
+    Ok(match journal.index_lookup(&index_key, 2)?.as_slice() {
         [] if options.mode == Mode::Update => Decision::Refused {
-            reason: format!("no contact has the email {key}; --mode update changes existing contacts only (--mode upsert creates the missing)"),
+            reason: format!("no contact has {named}; --mode update changes existing contacts only (--mode upsert creates the missing)"),
             state: State::Rejected,
             key: Some(key),
         },
-        [] => Decision::Create { key, contact },
+        // A created contact is found again by its email, whatever the match key.
+        [] => Decision::Create {
+            key: email,
+            contact,
+        },
         [(id, before)] => {
             let current: ContactInput = serde_json::from_str(before)?;
             let (body, lists_changed) =
@@ -402,7 +475,7 @@ pub fn decide(
             }
         }
         _ => Decision::Refused {
-            reason: format!("ambiguous: several contacts have the email {key}; not guessed, fix the data or the key"),
+            reason: format!("ambiguous: several contacts have {named}; not guessed, fix the data or the key"),
             state: State::Rejected,
             key: Some(key),
         },

@@ -39,7 +39,7 @@ pub fn plan<C: Clock>(
     table: Table,
     mapping: &crate::mapping::Mapping,
     client: &Client<C>,
-    options: Options,
+    options: &Options,
     path: &Path,
 ) -> Result<Plan> {
     let scratch = tempfile::tempdir()?;
