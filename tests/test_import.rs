@@ -176,7 +176,7 @@ fn a_migration_creates_every_valid_row_once_with_its_fields() {
     assert_eq!(r.code, 1, "four invalid rows: {}{}", r.stdout, r.stderr);
     assert!(
         r.stdout
-            .contains("36 created, 0 updated, 0 unchanged, 4 invalid"),
+            .contains("36 created, 0 updated, 0 unchanged, 0 deleted, 4 invalid"),
         "{}",
         r.stdout
     );
@@ -395,8 +395,12 @@ fn bad_input_is_refused_before_any_request() {
         serde_json::json!({}),
         "no API request"
     );
-    let r = run(bcetl_import(&sb, &dir, &["--mode", "delete"]));
-    r.fails_with(2, "--mode delete is not built yet");
+    let r = run(bcetl_import(
+        &sb,
+        &dir,
+        &["--mode", "update", "--match", "id"],
+    ));
+    r.fails_with(2, "expected email or custom:NAME");
 }
 
 #[test]
@@ -744,7 +748,7 @@ fn a_plan_reads_only_and_gives_the_counts_the_run_then_produces() {
     assert_eq!(writes(&sb), before, "a plan sends nothing");
     assert!(
         r.stdout
-            .contains("3 to create, 1 to update, 9 unchanged, 1 invalid, 1 refused"),
+            .contains("3 to create, 1 to update, 0 to delete, 9 unchanged, 1 invalid, 1 refused"),
         "{}",
         r.stdout
     );
@@ -767,7 +771,7 @@ fn a_plan_reads_only_and_gives_the_counts_the_run_then_produces() {
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     assert!(
         r.stdout
-            .contains("3 created, 1 updated, 9 unchanged, 1 invalid, 1 rejected"),
+            .contains("3 created, 1 updated, 9 unchanged, 0 deleted, 1 invalid, 1 rejected"),
         "the run does what the plan said: {}",
         r.stdout
     );
@@ -813,4 +817,76 @@ fn upsert_matches_on_an_external_id_in_a_custom_field() {
         &["--mode", "upsert", "--match", "legacy"],
     ));
     r.fails_with(2, "expected email or custom:NAME");
+}
+
+#[test]
+fn delete_asks_first_deletes_once_under_drops_and_rollback_recreates() {
+    let sb = sandbox_with(|c| {
+        c.faults.drop_rate = 0.2;
+        c.faults.seed = 5;
+    });
+    let dir = setup(8, 0);
+    let r = run(bcetl_import(&sb, &dir, &["--rate", "1000"]));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // Rows for p2..p5, and one for an email no contact has.
+    let all = people(8, 0);
+    let mut lines: Vec<&str> = all.lines().collect();
+    let header = lines.remove(0);
+    let mut text = format!("{header}\n");
+    for line in &lines[2..6] {
+        text.push_str(line);
+        text.push('\n');
+    }
+    text.push_str("Gone,Person,gone@example.com,,,,\n");
+    dir.write("in.csv", text);
+
+    let mut cmd = bcetl_import_to(&sb, &dir, "del", &["--mode", "delete", "--rate", "1000"]);
+    cmd.stdin(Stdio::null());
+    run(cmd).fails_with(2, "would delete 4 contacts");
+    assert_eq!(
+        contacts_by_email(&sb.db).len(),
+        8,
+        "nothing deleted without --yes"
+    );
+
+    let r = run(bcetl_import_to(
+        &sb,
+        &dir,
+        "del",
+        &[
+            "--mode",
+            "delete",
+            "--yes",
+            "--rate",
+            "1000",
+            "--concurrency",
+            "2",
+        ],
+    ));
+    assert_eq!(r.code, 1, "the missing one: {}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("4 deleted"), "{}", r.stdout);
+    let left: Vec<String> = {
+        let mut v: Vec<String> = contacts_by_email(&sb.db).into_keys().collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        left,
+        [
+            "p0@example.com",
+            "p1@example.com",
+            "p6@example.com",
+            "p7@example.com"
+        ]
+    );
+    assert!(dir
+        .read("del/errors.csv")
+        .contains("no contact has the email gone@example.com"));
+
+    let r = bcetl_rollback(&sb, &dir, "del");
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("4 re-created"), "{}", r.stdout);
+    let counts = contacts_by_email(&sb.db);
+    assert_eq!(counts.len(), 8, "{counts:?}");
+    assert!(counts.values().all(|&n| n == 1), "{counts:?}");
 }

@@ -258,6 +258,9 @@ pub struct ImportArgs {
     /// for updates, what would change; with counts and the time the run would take.
     #[arg(long, conflicts_with = "dry_run")]
     pub plan: bool,
+    /// With --mode delete: do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
     #[command(flatten)]
     pub api: ApiArgs,
     #[command(flatten)]
@@ -292,7 +295,7 @@ pub enum ImportMode {
     Update,
     /// Change the contact the row's key names, or create one when none has it.
     Upsert,
-    /// Delete the contacts the rows name (not in this version yet).
+    /// Delete the contact the row's key names (asks first, or give --yes).
     Delete,
 }
 

@@ -16,9 +16,7 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
         ImportMode::Create => import::Mode::Create,
         ImportMode::Update => import::Mode::Update,
         ImportMode::Upsert => import::Mode::Upsert,
-        ImportMode::Delete => {
-            bail!("--mode delete is not built yet; create, update and upsert are")
-        }
+        ImportMode::Delete => import::Mode::Delete,
     };
     let match_key =
         import::MatchKey::parse(&args.match_key).map_err(|e| anyhow::anyhow!("--match {e}"))?;
@@ -48,6 +46,19 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
         concurrency: args.concurrency,
         replace_lists: args.replace_lists,
     };
+    if mode == import::Mode::Delete && !args.plan && !args.yes {
+        // Asks with the count: the same decisions as the run, read-only, into a scratch file.
+        let scratch = tempfile::tempdir()?;
+        let (again, _) = super::open_with_mapping(&args.input, &args.mapping, &args.read)?;
+        let plan = import::plan(
+            again,
+            &mapping,
+            client,
+            &options,
+            &scratch.path().join("plan.csv"),
+        )?;
+        confirm_delete(plan.delete, &connection.target)?;
+    }
     if args.plan {
         std::fs::create_dir_all(&out)
             .with_context(|| format!("{}: cannot create the output folder", out.display()))?;
@@ -55,10 +66,11 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
         let plan = import::plan(table, &mapping, client, &options, &path)?;
         let seconds = plan.writes() as f64 / args.api.rate;
         println!(
-            "plan: {} to create, {} to update, {} unchanged, {} invalid, {} refused (key \
-             ambiguous or not found); {} requests, about {} at --rate {} ({} read to plan)",
+            "plan: {} to create, {} to update, {} to delete, {} unchanged, {} invalid, {} refused \
+             (key ambiguous or not found); {} requests, about {} at --rate {} ({} read to plan)",
             plan.create,
             plan.update,
+            plan.delete,
             plan.unchanged,
             plan.invalid,
             plan.refused,
@@ -118,11 +130,13 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
     let totals = import::write_outputs(&out, &journal, input, &stats, &client.stats())?;
     let requests = client.stats();
     println!(
-        "{source}: {} created, {} updated, {} unchanged, {} invalid, {} rejected, {} not applied, \
-         {} unknown ({} rows read this run in {:.1}s; {} requests, {} retries, {} answered 429)",
+        "{source}: {} created, {} updated, {} unchanged, {} deleted, {} invalid, {} rejected, \
+         {} not applied, {} unknown ({} rows read this run in {:.1}s; {} requests, {} retries, \
+         {} answered 429)",
         totals.created,
         totals.updated,
         totals.unchanged,
+        totals.deleted,
         totals.invalid,
         totals.rejected,
         totals.failed,
@@ -146,6 +160,22 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Asks on the terminal before deleting; refuses without one (give --yes in scripts).
+fn confirm_delete(count: usize, target: &str) -> Result<()> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        bail!("--mode delete would delete {count} contacts on {target}; give --yes to confirm (no terminal to ask on)");
+    }
+    print!("Delete {count} contacts on {target}? [y/N] ");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if !matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES") {
+        bail!("cancelled; nothing was deleted");
+    }
+    Ok(())
 }
 
 /// `3h 20m`, `4m 05s`, `12s`.

@@ -17,7 +17,9 @@ pub fn run(args: RollbackArgs) -> Result<ExitCode> {
         args.concurrency
     );
     let journal = Journal::open_existing(&args.dir)?;
-    let count = journal.created_contacts()?.len() + journal.updated_contacts()?.len();
+    let count = journal.created_contacts()?.len()
+        + journal.updated_contacts()?.len()
+        + journal.deleted_contacts()?.len();
     if count == 0 {
         println!(
             "{}: the import created or changed no contact that is still there",
@@ -55,10 +57,11 @@ pub fn run(args: RollbackArgs) -> Result<ExitCode> {
     )?;
     bar.finish();
     println!(
-        "{}: {} contacts deleted, {} restored as they were, {} already gone, {} could not be undone",
+        "{}: {} contacts deleted, {} restored as they were, {} re-created (with new ids), {} already gone, {} could not be undone",
         args.dir.display(),
         stats.deleted,
         stats.restored,
+        stats.recreated,
         stats.already_gone,
         stats.failed.len()
     );
@@ -82,7 +85,7 @@ fn confirm(count: usize, target: &str) -> Result<()> {
     if !std::io::stdin().is_terminal() {
         bail!("rollback would undo {count} contacts on {target}; give --yes to confirm (no terminal to ask on)");
     }
-    print!("Undo this import's {count} contacts on {target} (delete the created, restore the updated)? [y/N] ");
+    print!("Undo this import's {count} contacts on {target} (delete the created, restore the updated, re-create the deleted)? [y/N] ");
     std::io::stdout().flush()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;

@@ -52,6 +52,8 @@ pub enum State {
     Updated,
     /// An existing contact already held what the row says: nothing was sent.
     Unchanged,
+    /// The contact the row names was deleted (its record before is kept for rollback).
+    Deleted,
 }
 
 impl State {
@@ -65,6 +67,7 @@ impl State {
             State::RolledBack => "rolled_back",
             State::Updated => "updated",
             State::Unchanged => "unchanged",
+            State::Deleted => "deleted",
         }
     }
 
@@ -78,6 +81,7 @@ impl State {
             "rolled_back" => State::RolledBack,
             "updated" => State::Updated,
             "unchanged" => State::Unchanged,
+            "deleted" => State::Deleted,
             other => bail!("the journal holds an unknown state {other:?}"),
         })
     }
@@ -86,7 +90,12 @@ impl State {
     pub fn is_final(self) -> bool {
         matches!(
             self,
-            State::Created | State::Rejected | State::Invalid | State::Updated | State::Unchanged
+            State::Created
+                | State::Rejected
+                | State::Invalid
+                | State::Updated
+                | State::Unchanged
+                | State::Deleted
         )
     }
 }
@@ -120,8 +129,18 @@ pub struct Pending {
     pub server_offset: Option<i64>,
     /// The body sent.
     pub body: String,
-    /// `None` for a create; for an update, the contact changed and its record before.
-    pub update: Option<(i64, String)>,
+    /// `None` for a create; for an update or a delete, the contact and its record before.
+    pub existing: Option<Existing>,
+}
+
+/// The contact an update or a delete is sent for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Existing {
+    pub id: i64,
+    /// Its record before, as JSON of the input shape (what a rollback puts back).
+    pub before: String,
+    /// A delete, not an update.
+    pub delete: bool,
 }
 
 /// A row as the output files list it (its cells come from the input, read again).
@@ -212,8 +231,12 @@ impl Journal {
                      server_offset = ?4, body = ?5, reason = NULL, action = ?6, contact_id = ?7, before = ?8",
             )?;
             for p in pending {
-                let (action, id, before) = match &p.update {
-                    Some((id, before)) => ("update", Some(*id), Some(before.as_str())),
+                let (action, id, before) = match &p.existing {
+                    Some(e) => (
+                        if e.delete { "delete" } else { "update" },
+                        Some(e.id),
+                        Some(e.before.as_str()),
+                    ),
                     None => ("create", None, None),
                 };
                 insert.execute(params![
@@ -323,6 +346,36 @@ impl Journal {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Rows that deleted a contact, as a create of its record before would be pending:
+    /// `sent_at` is when the delete was sent, so a contact re-created by an earlier rollback
+    /// (created after it, same email and names, not claimed) is found before one is sent.
+    pub fn deleted_contacts(&self) -> Result<Vec<Pending>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT row, key, sent_at, server_offset, before FROM rows WHERE state = 'deleted' ORDER BY row",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Pending {
+                row: r.get::<_, i64>(0)? as usize,
+                key: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                sent_at: r.get::<_, Option<i64>>(2)?.unwrap_or(0),
+                server_offset: r.get(3)?,
+                body: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+                existing: None,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// A deleted contact came back (as a new one, `new_id`): the row is rolled back.
+    pub fn recreated(&self, row: usize, new_id: i64) -> Result<()> {
+        self.conn().execute(
+            "UPDATE rows SET state = 'rolled_back', contact_id = ?3, reason = ?2 WHERE row = ?1 AND state = 'deleted'",
+            params![row as i64, format!("deleted, then re-created by bcetl rollback as contact {new_id}"), new_id],
+        )?;
+        Ok(())
+    }
+
     /// Rows that updated a contact: row, contact id, its record before, the body sent.
     pub fn updated_contacts(&self) -> Result<Vec<(usize, i64, String, String)>> {
         let conn = self.conn();
@@ -389,12 +442,13 @@ impl Journal {
                 sent_at: r.get::<_, Option<i64>>(2)?.unwrap_or(0),
                 server_offset: r.get(3)?,
                 body: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
-                update: match r.get::<_, String>(5)?.as_str() {
-                    "update" => Some((
-                        r.get::<_, Option<i64>>(6)?.unwrap_or(0),
-                        r.get::<_, Option<String>>(7)?.unwrap_or_default(),
-                    )),
-                    _ => None,
+                existing: match r.get::<_, String>(5)?.as_str() {
+                    "create" => None,
+                    action => Some(Existing {
+                        id: r.get::<_, Option<i64>>(6)?.unwrap_or(0),
+                        before: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
+                        delete: action == "delete",
+                    }),
                 },
             })
         })?;
@@ -462,7 +516,7 @@ mod tests {
             sent_at: 100,
             server_offset: Some(-3),
             body: "{}".into(),
-            update: None,
+            existing: None,
         };
         j.sending(&pending).unwrap();
         j.sending(&Pending {

@@ -41,7 +41,7 @@ use crate::mapping::{MappedRow, Mapping};
 use crate::pipeline::{Pipeline, Workers};
 use crate::read::{Row, Table};
 use crate::schema::ContactInput;
-use journal::{Outcome, Pending};
+use journal::{Existing, Outcome, Pending};
 use resolve::find_created;
 
 /// Rows a writer takes at once: their intents are synced to disk in one commit, which
@@ -61,6 +61,8 @@ pub enum Mode {
     Update,
     /// Change the contact the row's email names, or create one when none has it.
     Upsert,
+    /// Delete the contact the row's key names (its record is kept for rollback).
+    Delete,
 }
 
 /// How a row finds the contact it updates.
@@ -116,6 +118,7 @@ pub enum RowOutcome {
     Created,
     Updated,
     Unchanged,
+    Deleted,
     Invalid,
     Rejected,
     /// Not applied (no connection, rate limited to the end): sent again on the next run.
@@ -194,7 +197,9 @@ pub fn run<C: Clock>(
                 counts.done += 1;
                 match outcome {
                     RowOutcome::Created => counts.created += 1,
-                    RowOutcome::Updated | RowOutcome::Unchanged => counts.updated += 1,
+                    RowOutcome::Updated | RowOutcome::Unchanged | RowOutcome::Deleted => {
+                        counts.updated += 1
+                    }
                     RowOutcome::Invalid | RowOutcome::Rejected | RowOutcome::Failed => {
                         counts.failed += 1
                     }
@@ -265,7 +270,28 @@ fn import_chunk<C: Clock>(
                 before,
                 body,
                 ..
-            } => (key, body, Some((contact_id, before))),
+            } => (
+                key,
+                body,
+                Some(Existing {
+                    id: contact_id,
+                    before,
+                    delete: false,
+                }),
+            ),
+            Decision::Delete {
+                key,
+                contact_id,
+                before,
+            } => (
+                key,
+                ContactInput::default(),
+                Some(Existing {
+                    id: contact_id,
+                    before,
+                    delete: true,
+                }),
+            ),
         };
         intents.push(Pending {
             row: row.number,
@@ -273,27 +299,38 @@ fn import_chunk<C: Clock>(
             sent_at: unix_now(),
             server_offset: client.server_offset(),
             body: serde_json::to_string(&contact)?,
-            update,
+            existing: update,
         });
         bodies.push((i, contact));
     }
     journal.sending_all(&intents)?;
     for (pending, (i, contact)) in intents.iter().zip(&bodies) {
         sent.fetch_add(1, Ordering::Relaxed);
-        let answer = match &pending.update {
-            None => client.create_contact(contact),
-            Some((id, _)) => client.update_contact(*id, &serde_json::to_value(contact)?),
+        let answer = match &pending.existing {
+            None => client.create_contact(contact).map(Some),
+            Some(e) if e.delete => send_delete(client, e.id),
+            Some(e) => client
+                .update_contact(e.id, &serde_json::to_value(contact)?)
+                .map(|_| None),
         };
         let (outcome, record) = match answer {
-            Ok(_) if pending.update.is_some() => {
+            Ok(_) if pending.existing.is_some() => {
+                let existing = pending.existing.as_ref().expect("checked");
+                let (state, outcome) = if existing.delete {
+                    (State::Deleted, RowOutcome::Deleted)
+                } else {
+                    (State::Updated, RowOutcome::Updated)
+                };
                 let done = Outcome::Done {
-                    state: State::Updated,
-                    contact_id: pending.update.as_ref().map_or(0, |(id, _)| *id),
+                    state,
+                    contact_id: existing.id,
                     key: pending.key.clone(),
                 };
-                (RowOutcome::Updated, Some(done))
+                (outcome, Some(done))
             }
             Ok(created) => {
+                let created =
+                    created.context("the server answered a create without the contact")?;
                 let id = created
                     .id
                     .context("the server created a contact without an id")?;
@@ -395,6 +432,12 @@ pub enum Decision {
         current: Box<ContactInput>,
         body: ContactInput,
     },
+    Delete {
+        key: String,
+        contact_id: i64,
+        /// The contact's record now, as JSON of its input shape.
+        before: String,
+    },
 }
 
 /// Maps and checks a row, and finds what it asks of the server (the index in `journal`
@@ -445,8 +488,12 @@ pub fn decide(
         }
     };
     Ok(match journal.index_lookup(&index_key, 2)?.as_slice() {
-        [] if options.mode == Mode::Update => Decision::Refused {
-            reason: format!("no contact has {named}; --mode update changes existing contacts only (--mode upsert creates the missing)"),
+        [] if matches!(options.mode, Mode::Update | Mode::Delete) => Decision::Refused {
+            reason: if options.mode == Mode::Delete {
+                format!("no contact has {named}; nothing to delete")
+            } else {
+                format!("no contact has {named}; --mode update changes existing contacts only (--mode upsert creates the missing)")
+            },
             state: State::Rejected,
             key: Some(key),
         },
@@ -454,6 +501,11 @@ pub fn decide(
         [] => Decision::Create {
             key: email,
             contact,
+        },
+        [(id, before)] if options.mode == Mode::Delete => Decision::Delete {
+            key,
+            contact_id: *id,
+            before: before.clone(),
         },
         [(id, before)] => {
             let current: ContactInput = serde_json::from_str(before)?;
@@ -475,7 +527,9 @@ pub fn decide(
             }
         }
         _ => Decision::Refused {
-            reason: format!("ambiguous: several contacts have {named}; not guessed, fix the data or the key"),
+            reason: format!(
+                "ambiguous: several contacts have {named}; not guessed, fix the data or the key"
+            ),
             state: State::Rejected,
             key: Some(key),
         },
@@ -512,8 +566,8 @@ fn resolve_or_fail<C: Clock>(
     pending: &Pending,
     stats: &mut RunStats,
 ) -> Result<()> {
-    if let Some((id, _)) = &pending.update {
-        return resend_update(client, journal, pending, *id, stats);
+    if let Some(existing) = &pending.existing {
+        return resend_existing(client, journal, pending, existing, stats);
     }
     match find_created(client, journal, pending) {
         Ok(Some(id)) => {
@@ -540,8 +594,8 @@ fn resolve_or_resend<C: Clock>(
     mut pending: Pending,
     stats: &mut RunStats,
 ) -> Result<()> {
-    if let Some((id, _)) = &pending.update {
-        return resend_update(client, journal, &pending, *id, stats);
+    if let Some(existing) = &pending.existing {
+        return resend_existing(client, journal, &pending, existing, stats);
     }
     for _ in 0..RESEND_ATTEMPTS {
         match find_created(client, journal, &pending) {
@@ -581,22 +635,31 @@ fn resolve_or_resend<C: Clock>(
     Ok(())
 }
 
-/// An update whose answer was lost is sent again as it was: a PUT of the same body leaves the
-/// contact the same however often it is applied.
-fn resend_update<C: Clock>(
+/// An update or a delete whose answer was lost is sent again as it was: a PUT of the same
+/// body, or a DELETE, leaves the contact the same however often it is applied.
+fn resend_existing<C: Clock>(
     client: &Client<C>,
     journal: &Journal,
     pending: &Pending,
-    id: i64,
+    existing: &Existing,
     stats: &mut RunStats,
 ) -> Result<()> {
-    let body: serde_json::Value = serde_json::from_str(&pending.body)?;
     stats.resent += 1;
-    match client.update_contact(id, &body) {
-        Ok(_) => {
+    let answer = if existing.delete {
+        send_delete(client, existing.id).map(|_| ())
+    } else {
+        let body: serde_json::Value = serde_json::from_str(&pending.body)?;
+        client.update_contact(existing.id, &body).map(|_| ())
+    };
+    match answer {
+        Ok(()) => {
             let done = Outcome::Done {
-                state: State::Updated,
-                contact_id: id,
+                state: if existing.delete {
+                    State::Deleted
+                } else {
+                    State::Updated
+                },
+                contact_id: existing.id,
                 key: pending.key.clone(),
             };
             journal.record(&[(pending.row, done)])
@@ -609,5 +672,17 @@ fn resend_update<C: Clock>(
             Some(&pending.key),
             &e.to_string(),
         ),
+    }
+}
+
+/// Deletes a contact; one already gone is what was asked (a delete applied before its
+/// answer was lost finds it so).
+fn send_delete<C: Clock>(
+    client: &Client<C>,
+    id: i64,
+) -> Result<Option<crate::schema::Contact>, ApiError> {
+    match client.delete_contact(id) {
+        Ok(()) | Err(ApiError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
     }
 }

@@ -21,6 +21,7 @@ pub struct Totals {
     pub updated: usize,
     /// Found already as the row says: nothing sent.
     pub unchanged: usize,
+    pub deleted: usize,
     pub invalid: usize,
     pub rejected: usize,
     pub failed: usize,
@@ -70,8 +71,12 @@ pub fn write_outputs(
     let mut rows = input.rows;
     journal.for_each(|entry| {
         let reason = match entry.state {
-            State::Created | State::Updated | State::Unchanged => {
+            State::Created | State::Updated | State::Unchanged | State::Deleted => {
                 let action = match entry.state {
+                    State::Deleted => {
+                        totals.deleted += 1;
+                        "deleted"
+                    }
                     State::Created => {
                         totals.created += 1;
                         "created"

@@ -20,6 +20,7 @@ use crate::write::{TableFormat, TableOptions, TableWriter};
 pub struct Plan {
     pub create: usize,
     pub update: usize,
+    pub delete: usize,
     pub unchanged: usize,
     pub invalid: usize,
     /// Keys that name several contacts, or (update mode) none.
@@ -31,7 +32,7 @@ pub struct Plan {
 impl Plan {
     /// Requests the run would send.
     pub fn writes(&self) -> usize {
-        self.create + self.update
+        self.create + self.update + self.delete
     }
 }
 
@@ -83,6 +84,18 @@ pub fn plan<C: Clock>(
                 [
                     number,
                     "unchanged".into(),
+                    contact_id.to_string(),
+                    key,
+                    String::new(),
+                ]
+            }
+            Decision::Delete {
+                key, contact_id, ..
+            } => {
+                plan.delete += 1;
+                [
+                    number,
+                    "delete".into(),
                     contact_id.to_string(),
                     key,
                     String::new(),

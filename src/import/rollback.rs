@@ -5,8 +5,10 @@
 //! killed after a delete and before its record finds it so). Deletes are idempotent, so a
 //! lost answer is simply retried. A contact the import updated is put back as it was: its
 //! record from before is sent, and every field the update set that it did not have is sent
-//! blank (a blank clears), every list empty. Ids and the server's own fields (created,
-//! updated) cannot be restored by the API, and are not.
+//! blank (a blank clears), every list empty. A contact the import deleted is created again
+//! from its record, as a new contact: its id, and the server's own fields (created,
+//! updated), cannot be restored through the API. Re-creating is not idempotent, so those are
+//! sent one at a time, each recorded as soon as it is answered.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -23,6 +25,8 @@ pub struct RollbackStats {
     pub deleted: usize,
     /// Updated contacts put back as they were.
     pub restored: usize,
+    /// Deleted contacts created again (with new ids: the API cannot restore an id).
+    pub recreated: usize,
     /// Already gone when asked.
     pub already_gone: usize,
     /// Still there: the delete failed (the reason is printed).
@@ -50,6 +54,20 @@ pub fn rollback<C: Clock>(
             }
             Err(e @ ApiError::Unauthorized { .. }) => return Err(e.into()),
             Err(e) => stats.failed.push((row, e.to_string())),
+        }
+        done += 1;
+        progress(done);
+    }
+    for pending in journal.deleted_contacts()? {
+        if interrupted() {
+            return Ok(stats);
+        }
+        match recreate(client, journal, &pending)? {
+            Ok(new_id) => {
+                journal.recreated(pending.row, new_id)?;
+                stats.recreated += 1;
+            }
+            Err(reason) => stats.failed.push((pending.row, reason)),
         }
         done += 1;
         progress(done);
@@ -113,4 +131,42 @@ fn restore_body(before: &str, sent: &str) -> Result<serde_json::Value> {
         }
     }
     Ok(body)
+}
+
+/// Creates a deleted contact again, exactly once: one an earlier rollback already re-created
+/// is found first (as a lost create is, see `resolve`), and a create whose answer is lost is
+/// looked up before it is sent again.
+fn recreate<C: Clock>(
+    client: &Client<C>,
+    journal: &Journal,
+    pending: &super::journal::Pending,
+) -> Result<Result<i64, String>> {
+    let contact: crate::schema::ContactInput = serde_json::from_str(&pending.body)?;
+    // Looked up by its email, whatever key the import matched it on.
+    let Some(email) = contact.emails.first().map(|e| e.email.to_lowercase()) else {
+        return Ok(Err(
+            "the deleted contact had no email to find it again by".into()
+        ));
+    };
+    let pending = super::journal::Pending {
+        key: email,
+        ..pending.clone()
+    };
+    let mut last_error = String::new();
+    for _ in 0..3 {
+        match super::resolve::find_created(client, journal, &pending) {
+            Ok(Some(id)) => return Ok(Ok(id)),
+            Ok(None) => {}
+            Err(e) => return Ok(Err(e.to_string())),
+        }
+        match client.create_contact(&contact) {
+            Ok(created) => return Ok(Ok(created.id.unwrap_or(0))),
+            Err(e @ ApiError::Unauthorized { .. }) => return Err(e.into()),
+            Err(e) if e.may_have_been_applied() => last_error = e.to_string(),
+            Err(e) => return Ok(Err(e.to_string())),
+        }
+    }
+    Ok(Err(format!(
+        "{last_error}; run the rollback again to finish"
+    )))
 }
