@@ -350,21 +350,10 @@ impl Journal {
     /// `sent_at` is when the delete was sent, so a contact re-created by an earlier rollback
     /// (created after it, same email and names, not claimed) is found before one is sent.
     pub fn deleted_contacts(&self) -> Result<Vec<Pending>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT row, key, sent_at, server_offset, before FROM rows WHERE state = 'deleted' ORDER BY row",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(Pending {
-                row: r.get::<_, i64>(0)? as usize,
-                key: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
-                sent_at: r.get::<_, Option<i64>>(2)?.unwrap_or(0),
-                server_offset: r.get(3)?,
-                body: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
-                existing: None,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.pending_where(
+            "SELECT row, key, sent_at, server_offset, before, 'create', NULL, NULL FROM rows
+             WHERE state = 'deleted' ORDER BY row",
+        )
     }
 
     /// A deleted contact came back (as a new one, `new_id`): the row is rolled back.
@@ -431,24 +420,32 @@ impl Journal {
 
     /// Rows whose create may have been applied, in row order.
     pub fn pending(&self) -> Result<Vec<Pending>> {
+        self.pending_where(
+            "SELECT row, key, sent_at, server_offset, body, action, contact_id, before FROM rows
+             WHERE state = 'sending' ORDER BY row",
+        )
+    }
+
+    /// Pending rows from a query selecting row, key, sent_at, server_offset, body, action,
+    /// contact_id and before, in that order.
+    fn pending_where(&self, sql: &str) -> Result<Vec<Pending>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT row, key, sent_at, server_offset, body, action, contact_id, before FROM rows WHERE state = 'sending' ORDER BY row",
-        )?;
+        let mut stmt = conn.prepare(sql)?;
         let rows = stmt.query_map([], |r| {
+            let text = |i: usize| r.get::<_, Option<String>>(i).map(Option::unwrap_or_default);
             Ok(Pending {
                 row: r.get::<_, i64>(0)? as usize,
-                key: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                key: text(1)?,
                 sent_at: r.get::<_, Option<i64>>(2)?.unwrap_or(0),
                 server_offset: r.get(3)?,
-                body: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
-                existing: match r.get::<_, String>(5)?.as_str() {
-                    "create" => None,
-                    action => Some(Existing {
+                body: text(4)?,
+                existing: match text(5)?.as_str() {
+                    "update" | "delete" => Some(Existing {
                         id: r.get::<_, Option<i64>>(6)?.unwrap_or(0),
-                        before: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
-                        delete: action == "delete",
+                        before: text(7)?,
+                        delete: text(5)? == "delete",
                     }),
+                    _ => None,
                 },
             })
         })?;
