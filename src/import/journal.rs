@@ -479,20 +479,6 @@ impl Journal {
         }
         Ok(())
     }
-
-    /// How many rows are in each state.
-    pub fn counts(&self) -> Result<Vec<(State, usize)>> {
-        let conn = self.conn();
-        let mut stmt =
-            conn.prepare("SELECT state, COUNT(*) FROM rows GROUP BY state ORDER BY state")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (state, n) = row?;
-            out.push((State::parse(&state)?, n as usize));
-        }
-        Ok(out)
-    }
 }
 
 #[cfg(test)]

@@ -177,10 +177,6 @@ impl TableWriter {
         })
     }
 
-    pub fn columns(&self) -> &[String] {
-        &self.columns
-    }
-
     /// Writes one row, a cell per column (missing cells are blank, extra ones dropped).
     pub fn row<S: AsRef<str>>(&mut self, cells: &[S]) -> Result<()> {
         let width = self.columns.len();
