@@ -120,6 +120,7 @@ impl Sandbox {
         let seeded = seed::contacts(&mut store, config.seed)?;
         let app = App {
             store: std::sync::Mutex::new(store),
+            readers: store::Readers::new(&config.db),
             token_ttl: config.token_ttl,
             forms: config.forms.clone(),
         };

@@ -34,17 +34,16 @@ pub fn authenticate(app: &App, req: &ApiRequest) -> Result<Result<UserRow, Strin
             "OAuth2 authentication required: send Authorization: Bearer TOKEN".into(),
         ));
     };
-    let store = app.store.lock().expect("store lock");
-    Ok(
-        match store::token(store.conn(), token, TokenKind::Access)? {
+    app.readers.read(|conn| {
+        Ok(match store::token(conn, token, TokenKind::Access)? {
             None => Err("The access token provided is invalid.".into()),
             Some(found) if found.expires_at <= clock::unix_now() => {
                 Err("The access token provided has expired.".into())
             }
-            Some(found) => store::user(store.conn(), found.user_id)?
+            Some(found) => store::user(conn, found.user_id)?
                 .ok_or_else(|| "The access token provided is invalid.".to_string()),
-        },
-    )
+        })
+    })
 }
 
 /// Issues an access token (and, unless `with_refresh` is false, a refresh token) for a user.

@@ -29,28 +29,30 @@ pub fn list(
         Ok(paging) => paging,
         Err(reply) => return Ok(reply),
     };
-    let store = app.store.lock().expect("store lock");
-    if visible_contact(&store, user, contact)?.is_none() {
-        return Ok(not_found(format, "contact"));
-    }
-    let (docs, total) = store::activities_page(store.conn(), contact, page, per_page)?;
-    Ok(success(
-        format,
-        "Contact activity listing",
-        user.id,
-        Value::Array(docs),
-        Some((page, total)),
-    ))
+    app.readers.read(|conn| {
+        if visible_contact(conn, user, contact)?.is_none() {
+            return Ok(not_found(format, "contact"));
+        }
+        let (docs, total) = store::activities_page(conn, contact, page, per_page)?;
+        Ok(success(
+            format,
+            "Contact activity listing",
+            user.id,
+            Value::Array(docs),
+            Some((page, total)),
+        ))
+    })
 }
 
 pub fn get(app: &App, user: &UserRow, format: Format, contact: i64, id: i64) -> Result<Reply> {
-    let store = app.store.lock().expect("store lock");
-    if visible_contact(&store, user, contact)?.is_none() {
-        return Ok(not_found(format, "contact"));
-    }
-    Ok(match store::activity(store.conn(), contact, id)? {
-        Some(doc) => success(format, "Contact Activity", user.id, doc, None),
-        None => not_found(format, "activity"),
+    app.readers.read(|conn| {
+        if visible_contact(conn, user, contact)?.is_none() {
+            return Ok(not_found(format, "contact"));
+        }
+        Ok(match store::activity(conn, contact, id)? {
+            Some(doc) => success(format, "Contact Activity", user.id, doc, None),
+            None => not_found(format, "activity"),
+        })
     })
 }
 
@@ -70,7 +72,7 @@ pub fn write(
     };
     let now = clock::now_text();
     let mut store = app.store.lock().expect("store lock");
-    if visible_contact(&store, user, contact)?.is_none() {
+    if visible_contact(store.conn(), user, contact)?.is_none() {
         return Ok(not_found(format, "contact"));
     }
     let mut doc = match id {
@@ -128,7 +130,7 @@ pub fn write(
 
 pub fn delete(app: &App, user: &UserRow, format: Format, contact: i64, id: i64) -> Result<Reply> {
     let store = app.store.lock().expect("store lock");
-    if visible_contact(&store, user, contact)?.is_none()
+    if visible_contact(store.conn(), user, contact)?.is_none()
         || store::activity(store.conn(), contact, id)?.is_none()
     {
         return Ok(not_found(format, "activity"));

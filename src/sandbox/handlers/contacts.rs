@@ -47,8 +47,9 @@ pub fn list(app: &App, user: &UserRow, format: Format, req: &ApiRequest) -> Resu
             }
         }
     }
-    let store = app.store.lock().expect("store lock");
-    let (docs, total) = store::list_contacts(store.conn(), user.customer_id, user.id, &query)?;
+    let (docs, total) = app
+        .readers
+        .read(|conn| store::list_contacts(conn, user.customer_id, user.id, &query))?;
     Ok(success(
         format,
         "Contacts listing",
@@ -59,8 +60,8 @@ pub fn list(app: &App, user: &UserRow, format: Format, req: &ApiRequest) -> Resu
 }
 
 pub fn get(app: &App, user: &UserRow, format: Format, id: i64) -> Result<Reply> {
-    let store = app.store.lock().expect("store lock");
-    Ok(match visible_contact(&store, user, id)? {
+    let found = app.readers.read(|conn| visible_contact(conn, user, id))?;
+    Ok(match found {
         Some(row) => success(format, "Contact", user.id, row.doc, None),
         None => not_found(format, "contact"),
     })
@@ -115,7 +116,7 @@ pub fn update(
     };
     let now = clock::now_text();
     let mut store = app.store.lock().expect("store lock");
-    let Some(row) = visible_contact(&store, user, id)? else {
+    let Some(row) = visible_contact(store.conn(), user, id)? else {
         return Ok(not_found(format, "contact"));
     };
     let updated = store.transaction(|conn| {
@@ -148,7 +149,7 @@ pub fn update(
 
 pub fn delete(app: &App, user: &UserRow, format: Format, id: i64) -> Result<Reply> {
     let mut store = app.store.lock().expect("store lock");
-    if visible_contact(&store, user, id)?.is_none() {
+    if visible_contact(store.conn(), user, id)?.is_none() {
         return Ok(not_found(format, "contact"));
     }
     if let Some(refused) = deletion_refused(user, format, "contact") {

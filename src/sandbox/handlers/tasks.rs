@@ -27,8 +27,9 @@ pub fn list(app: &App, user: &UserRow, format: Format, req: &ApiRequest) -> Resu
         Ok(paging) => paging,
         Err(reply) => return Ok(reply),
     };
-    let store = app.store.lock().expect("store lock");
-    let (docs, total) = store::tasks_page(store.conn(), user.customer_id, event, page, per_page)?;
+    let (docs, total) = app
+        .readers
+        .read(|conn| store::tasks_page(conn, user.customer_id, event, page, per_page))?;
     Ok(success(
         format,
         "Tasks listing",
@@ -39,8 +40,10 @@ pub fn list(app: &App, user: &UserRow, format: Format, req: &ApiRequest) -> Resu
 }
 
 pub fn get(app: &App, user: &UserRow, format: Format, id: i64) -> Result<Reply> {
-    let store = app.store.lock().expect("store lock");
-    Ok(match store::task(store.conn(), user.customer_id, id)? {
+    let found = app
+        .readers
+        .read(|conn| store::task(conn, user.customer_id, id))?;
+    Ok(match found {
         Some(doc) => success(format, "Task", user.id, doc, None),
         None => not_found(format, "task"),
     })

@@ -12,8 +12,9 @@ pub fn list(app: &App, user: &UserRow, format: Format, req: &ApiRequest) -> Resu
         Ok(paging) => paging,
         Err(reply) => return Ok(reply),
     };
-    let store = app.store.lock().expect("store lock");
-    let users = store::users(store.conn(), user.customer_id)?;
+    let users = app
+        .readers
+        .read(|conn| store::users(conn, user.customer_id))?;
     let total = users.len();
     let payload: Vec<Value> = users
         .into_iter()

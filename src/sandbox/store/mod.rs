@@ -12,11 +12,12 @@ mod accounts;
 mod contacts;
 mod records;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use anyhow::{Context, Result};
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 pub use accounts::*;
 pub use contacts::*;
@@ -44,6 +45,9 @@ CREATE TABLE IF NOT EXISTS contacts (
     search TEXT NOT NULL, doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS contacts_created ON contacts (customer_id, created);
 CREATE INDEX IF NOT EXISTS contacts_updated ON contacts (customer_id, updated);
+-- Listing pages walk this index in id order and count on it, never reading a document they
+-- do not send (a deep OFFSET or a COUNT over the table would read every stored document).
+CREATE INDEX IF NOT EXISTS contacts_listing ON contacts (customer_id, id, is_private, assigned_to);
 CREATE TABLE IF NOT EXISTS named (
     id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL, kind TEXT NOT NULL,
     name TEXT NOT NULL, created TEXT NOT NULL);
@@ -60,6 +64,42 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 
 pub struct Store {
     conn: Connection,
+}
+
+/// Read-only connections for the requests that only read, so that pages and lookups are
+/// served in parallel (WAL lets readers run beside the one writer and each other).
+pub struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl Readers {
+    pub fn new(path: &Path) -> Readers {
+        Readers {
+            path: path.to_path_buf(),
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Runs `f` on an idle reader, opening one when none is idle.
+    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let idle = self.idle.lock().expect("readers lock").pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => {
+                let conn = Connection::open_with_flags(
+                    &self.path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .with_context(|| format!("{}: cannot open a reader", self.path.display()))?;
+                conn.busy_timeout(std::time::Duration::from_secs(5))?;
+                conn
+            }
+        };
+        let out = f(&conn);
+        self.idle.lock().expect("readers lock").push(conn);
+        out
+    }
 }
 
 impl Store {
