@@ -22,6 +22,7 @@ pub mod api;
 pub mod cli;
 pub mod clock;
 pub mod cmd;
+pub mod export;
 pub mod finding;
 pub mod import;
 pub mod interrupt;

@@ -47,6 +47,11 @@ impl Progress {
         self.0.set_position(done);
     }
 
+    /// Changes the number of steps a bar counts to (once the work's size is known).
+    pub fn set_length(&self, len: u64) {
+        self.0.set_length(len);
+    }
+
     pub fn inc(&self, steps: u64) {
         self.0.inc(steps);
     }

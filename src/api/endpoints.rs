@@ -150,6 +150,12 @@ impl<C: Clock> Client<C> {
         self.page("/api/contacts.json", &query.params(), query.page)
     }
 
+    /// A page of contacts as the server sent them, every field kept (for exports that must
+    /// lose nothing, JSON lines).
+    pub fn contacts_raw(&self, query: &ContactQuery) -> Result<Page<Value>, ApiError> {
+        self.page("/api/contacts.json", &query.params(), query.page)
+    }
+
     /// Every page of contacts matching `query` (its `page` is ignored).
     pub fn all_contacts(&self, query: &ContactQuery) -> Pages<'_, Contact, C> {
         self.pages("/api/contacts.json", query.params())

@@ -68,6 +68,28 @@ Examples:
     Import(ImportArgs),
     /// Undo an import: delete every contact it created (resumable, rate limited).
     Rollback(RollbackArgs),
+    /// Write every contact (or those the filters name) to CSV, XLSX or JSON lines.
+    #[command(after_help = "\
+Without --mapping, the default layout: the contact id first, every field a column, lists in
+numbered columns, one column per custom field (mappings/default-layout.toml reads it back).
+With --mapping, the import mapping runs in reverse: the same columns, value maps and dates.
+
+The output is written under a hidden name and renamed into place when complete, with
+OUTPUT.manifest.json beside it (rows, sha256, filters, watermark). A failed run leaves the
+previous file, manifest and state untouched.
+
+Nightly:
+  bcetl export changes.csv --state export.state --merge contacts.csv
+writes what changed since the last run to changes.csv and folds it into contacts.csv
+(changed contacts replaced, new ones added, deleted ones dropped).
+
+Examples:
+  bcetl export contacts.csv --sandbox
+  bcetl export contacts.xlsx --mapping mappings/crm-export.toml
+  bcetl export - --updated-gte 2026-01-01 --format jsonl | jq .id
+
+Exit status: 0 exported; 2 the export failed (nothing was replaced); 130 stopped by Ctrl-C.")]
+    Export(ExportArgs),
     /// Write and check mapping files.
     #[command(subcommand)]
     Mapping(MappingCommand),
@@ -268,6 +290,75 @@ pub struct ImportArgs {
     /// Print only the summary.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The file to write (`-` for standard output); its extension gives the format.
+    pub output: PathBuf,
+    /// An import mapping to run in reverse; without one, the default layout.
+    #[arg(short, long)]
+    pub mapping: Option<PathBuf>,
+    /// csv, xlsx or jsonl (default: from OUTPUT's extension; CSV for `-`).
+    #[arg(long)]
+    pub format: Option<String>,
+    /// `all` adds the read-only Created, Updated, Active and Groups to the default layout.
+    #[arg(long, value_enum, default_value_t = ExportColumns::Default)]
+    pub columns: ExportColumns,
+    /// Contacts updated on this date or time (any form the API takes: 2026-01-31,
+    /// "2026-01-31 08:00:00", yesterday…); likewise the nine below.
+    #[arg(long, value_name = "WHEN")]
+    pub updated: Option<String>,
+    #[arg(long, value_name = "WHEN")]
+    pub updated_gt: Option<String>,
+    #[arg(long, value_name = "WHEN")]
+    pub updated_lt: Option<String>,
+    #[arg(long, value_name = "WHEN")]
+    pub updated_gte: Option<String>,
+    #[arg(long, value_name = "WHEN")]
+    pub updated_lte: Option<String>,
+    #[arg(long, value_name = "WHEN")]
+    pub created: Option<String>,
+    #[arg(long, value_name = "WHEN")]
+    pub created_gt: Option<String>,
+    #[arg(long, value_name = "WHEN")]
+    pub created_lt: Option<String>,
+    #[arg(long, value_name = "WHEN")]
+    pub created_gte: Option<String>,
+    #[arg(long, value_name = "WHEN")]
+    pub created_lte: Option<String>,
+    /// Only contacts whose emails, company, or their or their family's names contain TEXT.
+    #[arg(long, value_name = "TEXT")]
+    pub q: Option<String>,
+    /// Make the run incremental: the first run exports everything and records the latest
+    /// update seen; later runs export what changed since.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Also fold the changes into this full snapshot (same format), dropping contacts that
+    /// no longer exist.
+    #[arg(long, value_name = "SNAPSHOT", requires = "state")]
+    pub merge: Option<PathBuf>,
+    /// Contacts asked for per page (a server may give fewer; paging uses what it gives).
+    #[arg(long, default_value_t = 1000)]
+    pub page_size: u32,
+    /// Pages read at once (all within --rate).
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    /// Keep cells that start with = + - @ as they are (by default they get a leading ' so
+    /// that a spreadsheet does not run them as formulas).
+    #[arg(long)]
+    pub keep_formulas: bool,
+    #[command(flatten)]
+    pub api: ApiArgs,
+    /// Print nothing but errors.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportColumns {
+    Default,
+    All,
 }
 
 #[derive(Debug, Args)]

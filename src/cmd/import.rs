@@ -85,8 +85,8 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
     // A journal belongs to one input, one mapping, one mode and one server: resuming it
     // against another would skip rows that were never sent there.
     let identity = [
-        ("input", sha256_file(&args.input)?),
-        ("mapping", sha256_file(&args.mapping)?),
+        ("input", crate::export::sha256_file(&args.input)?),
+        ("mapping", crate::export::sha256_file(&args.mapping)?),
         ("mode", format!("{:?}", args.mode).to_lowercase()),
         ("match", args.match_key.trim().to_string()),
         (
@@ -211,16 +211,6 @@ fn resume_command() -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-fn sha256_file(path: &Path) -> Result<String> {
-    use sha2::{Digest, Sha256};
-    let mut file =
-        std::fs::File::open(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    let mut hasher = Sha256::new();
-    std::io::copy(&mut file, &mut hasher)
-        .with_context(|| format!("{}: cannot read", path.display()))?;
-    Ok(format!("{:x}", hasher.finalize()))
 }
 
 /// `--dry-run`: the bodies that would be sent, one per line, and nothing sent.

@@ -2,6 +2,7 @@
 //!
 //! May call every other module; nothing calls `cmd` but `main.rs`.
 
+mod export;
 mod import;
 mod login;
 mod logout;
@@ -25,6 +26,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Validate(args) => validate::run(args),
         Command::Import(args) => import::run(args),
         Command::Rollback(args) => rollback::run(args),
+        Command::Export(args) => export::run(args),
         Command::Mapping(MappingCommand::Init {
             file,
             output,

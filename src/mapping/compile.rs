@@ -135,7 +135,7 @@ impl Compiler<'_> {
             } else {
                 name.clone()
             };
-            if !nested && matches!(name.as_str(), "assigned_to" | "contact_type") {
+            if !nested && matches!(name.as_str(), "id" | "assigned_to" | "contact_type") {
                 continue;
             }
             if nested && name == "email" {

@@ -24,6 +24,10 @@ pub struct MappingFile {
     /// sends each as a custom field named after its header.
     #[serde(default)]
     pub unmapped_columns: Option<String>,
+    /// Columns that `unmapped_columns` leaves alone, such as an export's read-only
+    /// `Created` and `Updated`.
+    #[serde(default)]
+    pub ignore_columns: Vec<String>,
     /// Scalar fields of the contact, and `assigned_to` (a user's email) and `contact_type` (a
     /// type's name).
     #[serde(default)]

@@ -15,7 +15,11 @@ use crate::schema::{IM_SERVICE_TYPES, PHONE_TYPES, SOCIAL_MEDIA_TYPES};
 /// The targets of a contact mapping; problems go to `c`.
 pub(super) fn targets(c: &mut Compiler, file: &MappingFile) -> Vec<Target> {
     let mut targets = vec![contact(c, file)];
-    // Two keys of [fields] that are not scalar fields: a user's email and a type's name.
+    // Keys of [fields] that are not scalar fields: the id, a user's email, a type's name.
+    if let Some(spec) = file.fields.get("id") {
+        let rule = c.value("[fields] id", "id", spec, Convert::Text, None);
+        targets.extend(rule.map(Target::ContactId));
+    }
     if let Some(spec) = file.fields.get("assigned_to") {
         let place = "[fields] assigned_to";
         let rule = c.value(place, "assigned_to", spec, Convert::Email, None);
@@ -279,7 +283,12 @@ fn unmapped_columns(
                 .iter()
                 .enumerate()
                 .filter(|(index, name)| {
-                    !used.contains(index) && !mapped_custom.contains_key(&name.to_lowercase())
+                    !used.contains(index)
+                        && !mapped_custom.contains_key(&name.to_lowercase())
+                        && !file
+                            .ignore_columns
+                            .iter()
+                            .any(|i| i.eq_ignore_ascii_case(name))
                 })
                 .map(|(index, name)| {
                     let rule =

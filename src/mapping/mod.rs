@@ -38,6 +38,9 @@ pub use value::{Cells, Convert, ValueIssue, ValueRule};
 
 use targets::{Ctx, Person, Taken, Target};
 
+/// Values an export had no column for, by list name.
+pub type LeftOut = std::collections::BTreeMap<&'static str, usize>;
+
 /// What the rows of a mapping become.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Entity {
@@ -160,12 +163,29 @@ impl Mapping {
     /// the first `type = "H"` rule, the second to the second. Values with no matching rule are
     /// left out.
     pub fn reverse(&self, contact: &ContactInput) -> Vec<String> {
+        self.reverse_counting(contact, &mut LeftOut::new())
+    }
+
+    /// [`Mapping::reverse`], counting in `left_out` the values no rule had room for, by list
+    /// (a third phone when two are mapped), so that an export can say what its file lacks.
+    pub fn reverse_counting(&self, contact: &ContactInput, left_out: &mut LeftOut) -> Vec<String> {
         let mut cells = vec![String::new(); self.columns.len()];
         let mut taken = Taken::default();
         for target in &self.targets {
             target.reverse(contact, &mut taken, &mut cells);
         }
+        for (list, n) in taken.left_out(contact, &self.targets) {
+            *left_out.entry(list).or_default() += n;
+        }
         cells
+    }
+
+    /// The column holding the contact id, if the mapping has one.
+    pub fn id_column(&self) -> Option<usize> {
+        self.targets.iter().find_map(|t| match t {
+            Target::ContactId(rule) => rule.primary_column(),
+            _ => None,
+        })
     }
 
     /// Indexes of every column some rule reads.

@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 
 use super::text::trim;
-use super::value::ValueRule;
+use super::value::{Source, ValueRule};
 use crate::finding::Finding;
 use crate::read::Row;
 use crate::schema::{
@@ -19,6 +19,8 @@ use crate::schema::{
 pub(crate) enum Target {
     /// The contact's own fields and emails, or a nested contact's.
     Person(Person, PersonRules),
+    /// The contact's id (`[fields] id`): read for `--match id`, written by exports.
+    ContactId(ValueRule),
     AssignedTo(ValueRule),
     ContactType(ValueRule),
     Phone(PhoneRule),
@@ -125,6 +127,9 @@ impl Ctx<'_> {
 /// home phone goes to the second `type = "H"` rule.
 #[derive(Default)]
 pub(crate) struct Taken {
+    emails: Vec<bool>,
+    family: Vec<bool>,
+    custom_fields: Vec<bool>,
     phones: Vec<bool>,
     addresses: Vec<bool>,
     im_services: Vec<bool>,
@@ -144,6 +149,88 @@ fn take<'a, T>(
     Some(&items[slot])
 }
 
+impl Taken {
+    /// How many values of each list the mapping has rules for were left out, by the list's
+    /// name: a third phone when two are mapped. Lists the mapping does not map at all are
+    /// not counted (leaving them out was the mapping's choice).
+    pub fn left_out(
+        &self,
+        contact: &ContactInput,
+        targets: &[Target],
+    ) -> Vec<(&'static str, usize)> {
+        let maps = |f: fn(&Target) -> bool| targets.iter().any(f);
+        let missed = |taken: &[bool], len: usize| {
+            (0..len)
+                .filter(|&i| !taken.get(i).copied().unwrap_or(false))
+                .count()
+        };
+        let mut out = Vec::new();
+        let mut count = |name: &'static str, mapped: bool, n: usize| {
+            if mapped && n > 0 {
+                out.push((name, n));
+            }
+        };
+        let emails_mapped = targets
+            .iter()
+            .any(|t| matches!(t, Target::Person(Person::Contact, r) if !r.emails.is_empty()));
+        count(
+            "emails",
+            emails_mapped,
+            missed(&self.emails, contact.emails.len()),
+        );
+        count(
+            "phones",
+            maps(|t| matches!(t, Target::Phone(_))),
+            missed(&self.phones, contact.phones.len()),
+        );
+        count(
+            "addresses",
+            maps(|t| matches!(t, Target::Address(_))),
+            missed(&self.addresses, contact.addresses.len()),
+        );
+        count(
+            "im_services",
+            maps(|t| matches!(t, Target::ImService(_))),
+            missed(&self.im_services, contact.im_services.len()),
+        );
+        count(
+            "social_media",
+            maps(|t| matches!(t, Target::SocialMedia(_))),
+            missed(&self.social_media, contact.social_media.len()),
+        );
+        count(
+            "contact_notes",
+            maps(|t| matches!(t, Target::Note(_))),
+            missed(&self.notes, contact.contact_notes.len()),
+        );
+        let family = (0..contact.family.len())
+            .filter(|&i| {
+                !self.family.get(i).copied().unwrap_or(false) && !is_blank(&contact.family[i])
+            })
+            .count();
+        count(
+            "family",
+            maps(|t| matches!(t, Target::Person(Person::Family(_), _))),
+            family,
+        );
+        // A custom field is left out only when the mapping maps its name and ran out of rules.
+        let custom = (0..contact.custom_fields.len())
+            .filter(|&i| {
+                let field = &contact.custom_fields[i];
+                !self.custom_fields.get(i).copied().unwrap_or(false)
+                    && targets.iter().any(|t| matches!(t, Target::CustomField(name, _) if name.eq_ignore_ascii_case(&field.name)))
+            })
+            .count();
+        count("custom_fields", true, custom);
+        out
+    }
+}
+
+/// A nested contact with nothing in it (a response may list `{"id": 464}` as a member).
+fn is_blank(person: &ContactInput) -> bool {
+    person.scalars.is_empty() && person.emails.is_empty()
+}
+
 impl Target {
     /// Fills the target's part of `contact` from the row.
     pub fn apply(&self, ctx: &mut Ctx, contact: &mut ContactInput) {
@@ -157,6 +244,18 @@ impl Target {
                     Person::Spouse => contact.spouse = Some(nested),
                     Person::Business => contact.business = Some(nested),
                     _ => contact.family.push(*nested),
+                }
+            }
+            Target::ContactId(rule) => {
+                let Some(text) = ctx.text(rule) else { return };
+                match text.parse::<i64>() {
+                    Ok(id) if id > 0 => contact.id = Some(id),
+                    _ => ctx.findings.push(
+                        Finding::error(ctx.row.number, rule.primary_column(), ctx.columns, "id")
+                            .field("id")
+                            .value(text)
+                            .message("a contact id is a whole number, such as 435"),
+                    ),
                 }
             }
             Target::AssignedTo(rule) => {
@@ -250,13 +349,23 @@ impl Target {
         match self {
             Target::Person(person, rules) => {
                 let nested = match person {
-                    Person::Contact => Some(contact),
+                    Person::Contact => return rules.reverse(contact, &mut taken.emails, cells),
                     Person::Spouse => contact.spouse.as_deref(),
                     Person::Business => contact.business.as_deref(),
-                    Person::Family(n) => contact.family.get(n - 1),
+                    // Members by what the slot can hold, not by position: a blank member
+                    // takes no slot, and a slot whose relation is a constant ("Child")
+                    // takes only members of that relation.
+                    Person::Family(_) => take(&contact.family, &mut taken.family, |m| {
+                        !is_blank(m) && rules.holds(m)
+                    }),
                 };
                 if let Some(nested) = nested {
-                    rules.reverse(nested, cells);
+                    rules.reverse(nested, &mut Vec::new(), cells);
+                }
+            }
+            Target::ContactId(rule) => {
+                if let Some(id) = contact.id {
+                    rule.write(&text(&id.to_string()), cells);
                 }
             }
             Target::AssignedTo(rule) => {
@@ -319,16 +428,19 @@ impl Target {
                 join_list(&rule.list, values, cells);
             }
             Target::CustomField(name, rule) => {
-                if let Some(field) = contact
-                    .custom_fields
-                    .iter()
-                    .find(|f| f.name.eq_ignore_ascii_case(name))
+                // Taken in turn, so that two rules of one name hold its two values.
+                let accepts = |f: &CustomFieldInput| f.name.eq_ignore_ascii_case(name);
+                if let Some(field) = take(&contact.custom_fields, &mut taken.custom_fields, accepts)
                 {
                     rule.write(&text(&field.value), cells);
                 }
             }
             Target::Note(rule) => {
-                if let Some(note) = take(&contact.contact_notes, &mut taken.notes, |_| true) {
+                let accepts = |n: &ContactNoteInput| {
+                    !(n.note.is_empty() && n.subject.is_empty())
+                        && constant_fits(rule.subject.as_ref(), &n.subject)
+                };
+                if let Some(note) = take(&contact.contact_notes, &mut taken.notes, accepts) {
                     rule.note.write(&text(&note.note), cells);
                     if let Some(subject) = &rule.subject {
                         subject.write(&text(&note.subject), cells);
@@ -347,7 +459,10 @@ impl Target {
                 .map(|(_, r)| r)
                 .chain(rules.emails.iter().map(|r| &r.value))
                 .collect(),
-            Target::AssignedTo(rule) | Target::ContactType(rule) | Target::CustomField(_, rule) => {
+            Target::ContactId(rule)
+            | Target::AssignedTo(rule)
+            | Target::ContactType(rule)
+            | Target::CustomField(_, rule) => {
                 vec![rule]
             }
             Target::Phone(rule) => vec![&rule.value],
@@ -399,19 +514,42 @@ impl PersonRules {
         from_cells.then_some(contact)
     }
 
-    fn reverse(&self, contact: &ContactInput, cells: &mut [String]) {
+    /// Whether these rules can hold `person`: its constants agree (a slot with
+    /// `relation = { value = "Child" }` holds children only) and some rule writes a value.
+    fn holds(&self, person: &ContactInput) -> bool {
+        let constants_agree = self.scalars.iter().all(|(field, rule)| {
+            let value = person.scalars.get(*field).map(ScalarValue::to_cell);
+            constant_fits(Some(rule), value.as_deref().unwrap_or_default())
+        });
+        let writes_something = self
+            .scalars
+            .iter()
+            .any(|(field, rule)| rule.reads_cells() && person.scalars.get(*field).is_some())
+            || (!self.emails.is_empty() && !person.emails.is_empty());
+        constants_agree && writes_something
+    }
+
+    fn reverse(&self, contact: &ContactInput, taken: &mut Vec<bool>, cells: &mut [String]) {
         for (field, rule) in &self.scalars {
             if let Some(value) = contact.scalars.get(*field) {
                 rule.write(value, cells);
             }
         }
-        let mut taken = Vec::new();
         for rule in &self.emails {
             let accepts = |e: &EmailInput| rule.is_office == e.is_office;
-            if let Some(e) = take(&contact.emails, &mut taken, accepts) {
+            if let Some(e) = take(&contact.emails, taken, accepts) {
                 rule.value.write(&ScalarValue::Text(e.email.clone()), cells);
             }
         }
+    }
+}
+
+/// Whether a value may go where `rule` reads from: always, unless the rule is a constant,
+/// which only its own value fits (ignoring case).
+fn constant_fits(rule: Option<&ValueRule>, value: &str) -> bool {
+    match rule.map(|r| &r.source) {
+        Some(Source::Constant(constant)) => constant.trim().eq_ignore_ascii_case(value.trim()),
+        _ => true,
     }
 }
 

@@ -13,6 +13,10 @@ use super::lenient::{self, FromText};
 /// Lists left empty are not sent, so an update touches only what the mapping fills.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ContactInput {
+    /// The contact's id, as a mapping's `id` column names it or a response gave it. Never
+    /// sent: the documentation warns that ids in request bodies lead to unexpected results.
+    #[serde(skip)]
+    pub id: Option<i64>,
     #[serde(flatten)]
     pub scalars: Scalars,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -413,6 +417,7 @@ impl Contact {
                 .collect()
         };
         ContactInput {
+            id: self.id,
             scalars,
             emails: self
                 .emails

@@ -1,0 +1,274 @@
+//! `bcetl export`: contacts out to a file, fully or incrementally.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+
+use crate::api::ContactQuery;
+use crate::cli::{ExportArgs, ExportColumns};
+use crate::export::{self, incremental::State, Manifest, Shape};
+use crate::interrupt::Interrupt;
+use crate::write::{TableFormat, TableOptions};
+
+pub fn run(args: ExportArgs) -> Result<ExitCode> {
+    let to_stdout = args.output.as_os_str() == "-";
+    let output = (!to_stdout).then(|| args.output.clone());
+    let format = match (&args.format, &output) {
+        (Some(name), _) => TableFormat::parse(name).map_err(|e| anyhow::anyhow!("--format {e}"))?,
+        (None, Some(path)) => TableFormat::from_path(path).with_context(|| {
+            format!(
+                "{}: the extension says no format; name a .csv, .xlsx or .jsonl file or give --format",
+                path.display()
+            )
+        })?,
+        (None, None) => TableFormat::Csv,
+    };
+    anyhow::ensure!(
+        (1..=16).contains(&args.concurrency),
+        "--concurrency {}: give 1 to 16",
+        args.concurrency
+    );
+    anyhow::ensure!(args.page_size >= 1, "--page-size: give 1 or more");
+    if to_stdout && (args.state.is_some() || args.merge.is_some()) {
+        bail!("--state and --merge need an output file, not standard output");
+    }
+    let shape = match &args.mapping {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("{}: cannot read the mapping", path.display()))?;
+            let file = crate::mapping::load_file(path)?;
+            let layout = export::Layout::from_mapping(&file, &text)
+                .with_context(|| format!("{}: cannot be used for an export", path.display()))?;
+            Shape::Mapping(layout.mapping)
+        }
+        None => Shape::Default {
+            all: args.columns == ExportColumns::All,
+        },
+    };
+    let id_column = match &shape {
+        Shape::Default { .. } => Some("Contact ID".to_string()),
+        Shape::Mapping(m) => m.id_column().map(|i| m.columns[i].clone()),
+    };
+    if args.merge.is_some() && id_column.is_none() && format != TableFormat::JsonLines {
+        bail!(
+            "--merge: the mapping has no column for the contact id; add `id = \"Contact ID\"` under [fields]"
+        );
+    }
+    let filters = filters(&args);
+    let state_filters = filters.clone();
+    let state = match &args.state {
+        Some(path) => State::load(path)?,
+        None => None,
+    };
+    if let Some(state) = &state {
+        if state.filters != filters {
+            bail!(
+                "{}: the last run used other filters ({}); give the same ones, or delete the state file to start over",
+                args.state.as_deref().unwrap_or(Path::new("")).display(),
+                shown(&state.filters)
+            );
+        }
+    }
+    let mut query = ContactQuery {
+        filters: filters.clone(),
+        ..ContactQuery::default()
+    };
+    if let Some(since) = state.as_ref().and_then(State::since) {
+        query.filters.push(since);
+    }
+    if let Some(q) = &args.q {
+        query.search = Some(q.clone());
+    }
+    let interrupt = Interrupt::watch()?;
+    let connection = crate::cli::connect::connect(&args.api)?;
+    let client = &connection.client;
+    let started = now();
+    let options = export::Options {
+        output: output.clone(),
+        format,
+        shape,
+        query: query.clone(),
+        per_page: args.page_size,
+        concurrency: args.concurrency,
+        table: TableOptions {
+            neutralize_formulas: !args.keep_formulas,
+            sheet: "Contacts".into(),
+        },
+        quiet: args.quiet,
+        already_exported: state
+            .as_ref()
+            .map(State::exported_at_boundary)
+            .unwrap_or_default(),
+        interrupt: Some(interrupt.clone()),
+    };
+    let summary = match export::run(client, &options) {
+        Ok(summary) => summary,
+        Err(e) if to_stdout && is_broken_pipe(&e) => return Ok(ExitCode::SUCCESS),
+        Err(e) => return Err(e),
+    };
+    let Some(output) = output else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    let manifest = Manifest {
+        entity: "contacts",
+        file: output.display().to_string(),
+        format: format!("{format:?}").to_lowercase(),
+        filters: query
+            .filters
+            .iter()
+            .cloned()
+            .chain(query.search.iter().map(|q| ("q".to_string(), q.clone())))
+            .collect(),
+        rows: summary.rows,
+        columns: summary.columns,
+        sha256: export::sha256_file(&output)?,
+        bytes: std::fs::metadata(&output)?.len(),
+        started,
+        finished: now(),
+        watermark: summary.watermark.clone(),
+        summary: summary.clone(),
+        bcetl: env!("CARGO_PKG_VERSION"),
+    };
+    let manifest_path = manifest.write(&output)?;
+    let mut lines = vec![format!(
+        "{} contacts → {} ({:.1} s, {} requests, {} retries, {} rate-limited)",
+        summary.rows,
+        output.display(),
+        summary.seconds,
+        summary.requests,
+        summary.retries,
+        summary.rate_limited
+    )];
+    if summary.fetch.passes > 1 {
+        lines.push(format!(
+            "the listing changed while it was read: totalcount {} at the start, {} at the end; {} pass(es), {} contact(s) found by re-reading, {} read twice and skipped{}",
+            opt(summary.fetch.first_total),
+            opt(summary.fetch.last_total),
+            summary.fetch.passes,
+            summary.fetch.found_by_rereading,
+            summary.fetch.duplicates_skipped,
+            if summary.fetch.still_drifting { "; it was still changing: run again for a settled copy" } else { "" }
+        ));
+    }
+    for (list, n) in &summary.left_out {
+        lines.push(format!(
+            "{n} {list} value(s) had no column in this layout and are not in the file (JSON lines keep everything)"
+        ));
+    }
+    if summary.unchanged_skipped > 0 {
+        lines.push(format!(
+            "{} contact(s) at the last run's watermark were unchanged and skipped",
+            summary.unchanged_skipped
+        ));
+    }
+    if let Some(snapshot) = &args.merge {
+        let mut sweep = ContactQuery {
+            filters,
+            ..ContactQuery::default()
+        };
+        sweep.search = args.q.clone();
+        let live = export::live_ids(client, &sweep, args.page_size, args.concurrency, args.quiet)?;
+        let merged = export::incremental::merge(
+            snapshot,
+            &output,
+            snapshot_format(snapshot, format)?,
+            id_column.as_deref(),
+            &live,
+            options.table.clone(),
+        )?;
+        lines.push(format!(
+            "{}: {} rows ({} replaced, {} added, {} deleted contact(s) dropped)",
+            snapshot.display(),
+            merged.rows,
+            merged.replaced,
+            merged.added,
+            merged.dropped
+        ));
+    }
+    if let Some(path) = &args.state {
+        let previous = state.unwrap_or_default();
+        // A run that exported nothing keeps the last watermark and its boundary.
+        let (watermark, boundary) = match &summary.watermark {
+            Some(w) => (Some(w.clone()), summary.boundary.clone()),
+            None => (previous.watermark.clone(), previous.boundary.clone()),
+        };
+        State {
+            version: 1,
+            watermark,
+            boundary,
+            filters: state_filters,
+            last_run: now(),
+            last_output: output.display().to_string(),
+        }
+        .save(path)?;
+    }
+    lines.push(format!("manifest: {}", manifest_path.display()));
+    if !args.quiet {
+        for line in lines {
+            eprintln!("{line}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The ten documented date filters and their values, in the documentation's order.
+fn filters(args: &ExportArgs) -> Vec<(String, String)> {
+    [
+        ("updated", &args.updated),
+        ("updated_lt", &args.updated_lt),
+        ("updated_gt", &args.updated_gt),
+        ("updated_lte", &args.updated_lte),
+        ("updated_gte", &args.updated_gte),
+        ("created", &args.created),
+        ("created_lt", &args.created_lt),
+        ("created_gt", &args.created_gt),
+        ("created_lte", &args.created_lte),
+        ("created_gte", &args.created_gte),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| value.as_ref().map(|v| (name.to_string(), v.clone())))
+    .collect()
+}
+
+/// The snapshot's format, by its own extension.
+fn snapshot_format(snapshot: &Path, output: TableFormat) -> Result<TableFormat> {
+    let format = TableFormat::from_path(snapshot).unwrap_or(output);
+    anyhow::ensure!(
+        format == output,
+        "--merge {}: a {format:?} snapshot cannot take {output:?} changes; give a snapshot of the output's format",
+        snapshot.display()
+    );
+    Ok(format)
+}
+
+fn shown(filters: &[(String, String)]) -> String {
+    if filters.is_empty() {
+        return "none".into();
+    }
+    filters
+        .iter()
+        .map(|(k, v)| format!("--{} {v}", k.replace('_', "-")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn opt(n: Option<u64>) -> String {
+    n.map_or("?".into(), |n| n.to_string())
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Standard output closed by the reader (`| head`): not a failure of the export.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<csv::Error>()
+                .is_some_and(|c| matches!(c.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe))
+    })
+}

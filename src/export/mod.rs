@@ -1,0 +1,231 @@
+//! Export: every contact of a listing, through a mapping in reverse (or the default layout),
+//! into CSV, XLSX or JSON lines, with a manifest beside it; incrementally with a state file.
+//!
+//! The run reads the listing into a spool on disk first ([`fetch`]: parallel pages, drift
+//! reconciled, ids de-duplicated), then writes the output from the spool: the default
+//! layout's custom field columns are known only once every contact was seen, and the output
+//! is renamed into place only when whole. Memory holds the ids seen and the custom field
+//! names, never the records.
+//!
+//! Depends on `api` (the client), `mapping` (reverse), `write` (tables, atomic files),
+//! `pipeline` (parallel pages) and `progress`.
+
+mod fetch;
+pub mod incremental;
+mod layout;
+mod manifest;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use serde_json::Value;
+
+use crate::api::{Client, ContactQuery};
+use crate::clock::Clock;
+use crate::interrupt::Interrupt;
+use crate::mapping::{LeftOut, Mapping};
+use crate::progress::Progress;
+use crate::schema::{date_part, Contact, FieldKind, ScalarField};
+use crate::write::{TableFormat, TableOptions, TableWriter};
+
+pub use fetch::{record_id, FetchStats, MAX_PASSES};
+pub use layout::{Layout, DEFAULT_LAYOUT, EXTRA_COLUMNS};
+pub use manifest::{sha256_file, Manifest};
+
+/// What the rows are made of.
+pub enum Shape {
+    /// The default layout; `all` adds the read-only columns.
+    Default { all: bool },
+    /// A user's mapping, run in reverse.
+    Mapping(Mapping),
+}
+
+/// One export.
+pub struct Options {
+    /// `None` for standard output.
+    pub output: Option<PathBuf>,
+    pub format: TableFormat,
+    pub shape: Shape,
+    pub query: ContactQuery,
+    pub per_page: u32,
+    pub concurrency: usize,
+    pub table: TableOptions,
+    pub quiet: bool,
+    /// Contacts a previous run exported at its watermark, with the `updated` they had: read
+    /// again by the overlap, they are skipped unless they changed since.
+    pub already_exported: HashMap<i64, String>,
+    pub interrupt: Option<Interrupt>,
+}
+
+/// What an export did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Summary {
+    pub rows: usize,
+    pub columns: usize,
+    pub fetch: FetchStats,
+    /// Values that had no column, by list (JSON lines leave nothing out).
+    pub left_out: LeftOut,
+    /// The latest `updated` among the contacts exported, as the server wrote it.
+    pub watermark: Option<String>,
+    /// Contacts within a second of the watermark, with their `updated` (for the next run).
+    #[serde(skip)]
+    pub boundary: Vec<(i64, String)>,
+    /// Contacts the overlap read again that had not changed since the previous run.
+    pub unchanged_skipped: usize,
+    pub seconds: f64,
+    pub requests: u64,
+    pub retries: u64,
+    pub rate_limited: u64,
+}
+
+/// Reads the listing and writes the output; the output appears only when complete.
+pub fn run<C: Clock>(client: &Client<C>, options: &Options) -> Result<Summary> {
+    let started = Instant::now();
+    let dir = options
+        .output
+        .as_deref()
+        .and_then(Path::parent)
+        .filter(|d| !d.as_os_str().is_empty())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(std::env::temp_dir);
+    let mut spool = fetch::Spool::create(&dir)?;
+    let progress = Progress::bar(
+        options.quiet,
+        1,
+        "{spinner} page {pos}/{len} {msg} {per_sec} ETA {eta}",
+    );
+    let listing = fetch::Listing {
+        query: &options.query,
+        per_page: options.per_page,
+        concurrency: options.concurrency,
+        interrupt: options.interrupt.as_ref(),
+    };
+    let fetched = fetch::fetch_all(client, &listing, &mut spool, &progress);
+    progress.finish();
+    let fetched = fetched?;
+    let mut spool = spool.finish()?;
+
+    let layout = match &options.shape {
+        Shape::Default { all } => Layout::default_layout(&spool.custom_fields, *all)?,
+        Shape::Mapping(mapping) => Layout::of(mapping.clone()),
+    };
+    // Whole records for JSON lines without a mapping: nothing is left out.
+    let whole_records =
+        options.format == TableFormat::JsonLines && matches!(options.shape, Shape::Default { .. });
+    let mut writer = TableWriter::create(
+        options.output.as_deref(),
+        options.format,
+        layout.columns(),
+        options.table.clone(),
+    )?;
+    let mut left_out = LeftOut::new();
+    let watermark = spool.watermark.clone();
+    let mut boundary = Vec::new();
+    let mut unchanged_skipped = 0;
+    for line in spool.lines() {
+        let line = line.context("reading the spooled contacts back")?;
+        let record: Value = serde_json::from_str(&line)?;
+        if let (Some(id), Some(updated)) = (
+            record_id(&record),
+            record.get("updated").and_then(Value::as_str),
+        ) {
+            if options.already_exported.get(&id).map(String::as_str) == Some(updated) {
+                unchanged_skipped += 1;
+                continue;
+            }
+            if watermark
+                .as_deref()
+                .is_some_and(|w| incremental::at_boundary(updated, w))
+            {
+                boundary.push((id, updated.to_string()));
+            }
+        }
+        if whole_records {
+            let mut record = record;
+            calendar_dates(&mut record);
+            writer.json(&record)?;
+            continue;
+        }
+        let contact: Contact = serde_json::from_value(record).with_context(|| {
+            format!(
+                "a contact the server sent could not be read: {}",
+                snippet(&line)
+            )
+        })?;
+        writer.row(&layout.cells(&contact, &mut left_out))?;
+    }
+    let rows = writer.rows();
+    writer.finish()?;
+    let stats = client.stats();
+    Ok(Summary {
+        rows,
+        columns: if whole_records {
+            0
+        } else {
+            layout.columns().len()
+        },
+        fetch: fetched,
+        left_out,
+        watermark,
+        boundary,
+        unchanged_skipped,
+        seconds: started.elapsed().as_secs_f64(),
+        requests: stats.requests,
+        retries: stats.retries,
+        rate_limited: stats.rate_limited,
+    })
+}
+
+/// The ids of every contact the listing holds now (the sweep of a merge): pages read like
+/// an export's, drift reconciled, documents discarded.
+pub fn live_ids<C: Clock>(
+    client: &Client<C>,
+    query: &ContactQuery,
+    per_page: u32,
+    concurrency: usize,
+    quiet: bool,
+) -> Result<HashSet<i64>> {
+    let mut spool = fetch::Spool::create(&std::env::temp_dir())?;
+    let progress = Progress::bar(quiet, 1, "{spinner} sweeping ids: page {pos}/{len} {msg}");
+    let listing = fetch::Listing {
+        query,
+        per_page,
+        concurrency,
+        interrupt: None,
+    };
+    let fetched = fetch::fetch_all(client, &listing, &mut spool, &progress);
+    progress.finish();
+    fetched?;
+    Ok(spool.finish()?.ids)
+}
+
+/// Date fields as calendar dates, in the record and its spouse, business and family: the
+/// server prints `1934-12-30T00:00:00-0300` for the day 1934-12-30, which must stay that day
+/// whatever time zone reads the file.
+fn calendar_dates(record: &mut Value) {
+    let Value::Object(fields) = record else {
+        return;
+    };
+    for (name, value) in fields.iter_mut() {
+        match (ScalarField::from_name(name).map(ScalarField::kind), value) {
+            (Some(FieldKind::Date), Value::String(text)) => {
+                if let Some(day) = date_part(text) {
+                    *text = day.to_string();
+                }
+            }
+            (None, value @ Value::Object(_)) if matches!(name.as_str(), "spouse" | "business") => {
+                calendar_dates(value)
+            }
+            (None, Value::Array(members)) if name == "family" => {
+                members.iter_mut().for_each(calendar_dates)
+            }
+            _ => {}
+        }
+    }
+}
+
+fn snippet(text: &str) -> String {
+    text.chars().take(120).collect()
+}
