@@ -205,7 +205,7 @@ fn pass<C: Clock>(
         client.contacts_raw(&query)
     };
     let mut seen: HashSet<i64> = HashSet::new();
-    let mut totals: BTreeSet<Option<u64>> = BTreeSet::new();
+    let mut totals: BTreeSet<u64> = BTreeSet::new();
     let mut take = |page: Page<Value>, spool: &mut Spool, stats: &mut FetchStats| -> Result<bool> {
         if listing.interrupt.is_some_and(Interrupt::requested) {
             return Err(Interrupted(
@@ -214,8 +214,12 @@ fn pass<C: Clock>(
             .into());
         }
         stats.pages += 1;
-        totals.insert(page.total);
-        stats.last_total = page.total.or(stats.last_total);
+        // An empty page may carry no count at all (a documented form): only counts said
+        // are compared.
+        if let Some(total) = page.total {
+            totals.insert(total);
+            stats.last_total = Some(total);
+        }
         for record in &page.items {
             if let Some(id) = record_id(record) {
                 if !seen.insert(id) {
@@ -287,11 +291,11 @@ fn pass<C: Clock>(
         }
         next += 1;
     }
-    let one_total = totals.len() == 1;
-    let settled = match totals.into_iter().next().flatten() {
-        Some(total) => one_total && seen.len() as u64 == total,
+    let settled = match totals.len() {
         // Without a count there is nothing to check against.
-        None => true,
+        0 => true,
+        1 => totals.first() == Some(&(seen.len() as u64)),
+        _ => false,
     };
     Ok(settled)
 }

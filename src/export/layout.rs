@@ -135,12 +135,12 @@ mod tests {
 
     #[test]
     fn custom_fields_get_their_own_columns_without_clashing() {
-        let names = ["Blood Type".to_string(), "City".to_string()];
+        let names = ["Blood Type".to_string(), "Nickname".to_string()];
         let layout = Layout::default_layout(&names, true).unwrap();
         let columns = layout.columns();
         assert_eq!(columns[0], "Contact ID");
         assert!(columns.contains(&"Blood Type".to_string()));
-        assert!(columns.contains(&"City (custom)".to_string()));
+        assert!(columns.contains(&"Nickname (custom)".to_string()));
         assert_eq!(
             &columns[columns.len() - 4..],
             &EXTRA_COLUMNS.map(String::from)

@@ -215,9 +215,11 @@ impl TableWriter {
                     );
                 }
                 let sheet = workbook.worksheet_from_index(0)?;
-                // Written as text, never as a formula: an XLSX cell runs nothing either way.
+                // Written as text, never as a formula; still neutralized, since a cell edited
+                // in Excel (F2, Enter) or saved again as CSV would run.
                 for i in 0..width {
-                    let text = cell(i);
+                    let text = shown(i);
+                    let text = text.as_ref();
                     if !text.is_empty() {
                         sheet.write_string(
                             row as u32,
