@@ -92,10 +92,11 @@ impl<C: Clock> Client<C> {
             .collect();
         query.push(("page", page.to_string()));
         let e = self.get(path, &query)?;
+        let (number, total) = (e.page.unwrap_or(page), e.total);
         Ok(Page {
-            items: records(&e, &format!("GET {path}"))?,
-            page: e.page.unwrap_or(page),
-            total: e.total,
+            items: owned_records(e, &format!("GET {path}"))?,
+            page: number,
+            total,
         })
     }
 
@@ -242,6 +243,19 @@ impl<C: Clock> Client<C> {
     pub fn delete_task(&self, id: i64) -> Result<(), ApiError> {
         self.delete(&format!("/api/task/{id}.json"))
     }
+}
+
+/// The records of a listing, moved out of the envelope.
+fn owned_records<T: DeserializeOwned>(e: Envelope, call: &str) -> Result<Vec<T>, ApiError> {
+    e.into_items()
+        .into_iter()
+        .map(|item| {
+            serde_json::from_value(item).map_err(|err| ApiError::Protocol {
+                call: call.to_string(),
+                message: format!("a record could not be read: {err}"),
+            })
+        })
+        .collect()
 }
 
 fn records<T: DeserializeOwned>(e: &Envelope, call: &str) -> Result<Vec<T>, ApiError> {

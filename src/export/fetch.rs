@@ -59,30 +59,23 @@ impl Spool {
     }
 
     /// Adds a contact unless its id is already here; true when added.
-    fn add(&mut self, record: &Value) -> Result<bool> {
-        match record_id(record) {
+    fn add(&mut self, record: &Compact) -> Result<bool> {
+        match record.id {
             Some(id) if !self.ids.insert(id) => return Ok(false),
             Some(_) => {}
             None => self.without_id += 1,
         }
-        for field in record
-            .get("custom_fields")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            if let Some(name) = field.pointer("/custom_field/name").and_then(Value::as_str) {
-                if !self.custom_fields.contains(name) {
-                    self.custom_fields.insert(name.to_string());
-                }
+        for name in &record.custom_fields {
+            if !self.custom_fields.contains(name) {
+                self.custom_fields.insert(name.clone());
             }
         }
-        if let Some(updated) = record.get("updated").and_then(Value::as_str) {
+        if let Some(updated) = &record.updated {
             if later(updated, self.watermark.as_deref()) {
-                self.watermark = Some(updated.to_string());
+                self.watermark = Some(updated.clone());
             }
         }
-        serde_json::to_writer(&mut self.out, record)?;
+        self.out.write_all(record.json.as_bytes())?;
         self.out.write_all(b"\n")?;
         Ok(true)
     }
@@ -98,6 +91,43 @@ impl Spool {
             ids: self.ids,
         })
     }
+}
+
+/// A record as the spool needs it: its JSON text and the few fields read from it. Pages are
+/// turned into these on the worker threads, so that the pages waiting for their turn hold
+/// compact text, not parsed documents (several times the size).
+pub struct Compact {
+    id: Option<i64>,
+    updated: Option<String>,
+    custom_fields: Vec<String>,
+    json: String,
+}
+
+impl Compact {
+    fn of(record: &Value) -> Compact {
+        Compact {
+            id: record_id(record),
+            updated: record
+                .get("updated")
+                .and_then(Value::as_str)
+                .map(String::from),
+            custom_fields: record
+                .get("custom_fields")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|f| f.pointer("/custom_field/name").and_then(Value::as_str))
+                .map(String::from)
+                .collect(),
+            json: record.to_string(),
+        }
+    }
+}
+
+/// A page of compact records.
+struct CompactPage {
+    records: Vec<Compact>,
+    total: Option<u64>,
 }
 
 /// A finished spool.
@@ -147,6 +177,8 @@ pub struct FetchStats {
     pub found_by_rereading: usize,
     /// True when the last pass did not settle.
     pub still_drifting: bool,
+    /// Time spent reading the listing (the rest of a run is writing the file).
+    pub seconds: f64,
 }
 
 /// How a listing is read.
@@ -165,6 +197,7 @@ pub fn fetch_all<C: Clock>(
     spool: &mut Spool,
     progress: &Progress,
 ) -> Result<FetchStats> {
+    let started = std::time::Instant::now();
     let mut stats = FetchStats::default();
     loop {
         stats.passes += 1;
@@ -185,6 +218,7 @@ pub fn fetch_all<C: Clock>(
             stats.passes
         ));
     }
+    stats.seconds = started.elapsed().as_secs_f64();
     Ok(stats)
 }
 
@@ -196,17 +230,21 @@ fn pass<C: Clock>(
     progress: &Progress,
     stats: &mut FetchStats,
 ) -> Result<bool> {
-    let get = |page: u64| -> Result<Page<Value>, ApiError> {
+    let get = |page: u64| -> Result<CompactPage, ApiError> {
         let query = ContactQuery {
             page,
             results: Some(listing.per_page),
             ..listing.query.clone()
         };
-        client.contacts_raw(&query)
+        let page: Page<Value> = client.contacts_raw(&query)?;
+        Ok(CompactPage {
+            records: page.items.iter().map(Compact::of).collect(),
+            total: page.total,
+        })
     };
     let mut seen: HashSet<i64> = HashSet::new();
     let mut totals: BTreeSet<u64> = BTreeSet::new();
-    let mut take = |page: Page<Value>, spool: &mut Spool, stats: &mut FetchStats| -> Result<bool> {
+    let mut take = |page: CompactPage, spool: &mut Spool, stats: &mut FetchStats| -> Result<bool> {
         if listing.interrupt.is_some_and(Interrupt::requested) {
             return Err(Interrupted(
                 "stopped by Ctrl-C; nothing written (the previous output is as it was)".into(),
@@ -220,8 +258,8 @@ fn pass<C: Clock>(
             totals.insert(total);
             stats.last_total = Some(total);
         }
-        for record in &page.items {
-            if let Some(id) = record_id(record) {
+        for record in &page.records {
+            if let Some(id) = record.id {
                 if !seen.insert(id) {
                     stats.duplicates_skipped += 1;
                     continue;
@@ -231,14 +269,14 @@ fn pass<C: Clock>(
         }
         progress.inc(1);
         progress.message(format!("{} contacts", spool.len()));
-        Ok(!page.items.is_empty())
+        Ok(!page.records.is_empty())
     };
 
     let first = get(1).context("page 1 of the contacts")?;
     if stats.passes == 1 {
         stats.first_total = first.total;
     }
-    let (held, total) = (first.items.len() as u64, first.total);
+    let (held, total) = (first.records.len() as u64, first.total);
     if !take(first, spool, stats)? {
         return Ok(true);
     }

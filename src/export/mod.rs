@@ -26,6 +26,7 @@ use crate::api::{Client, ContactQuery};
 use crate::clock::Clock;
 use crate::interrupt::Interrupt;
 use crate::mapping::{LeftOut, Mapping};
+use crate::pipeline::{Pipeline, Workers};
 use crate::progress::Progress;
 use crate::schema::{date_part, Contact, FieldKind, ScalarField};
 use crate::write::{TableFormat, TableOptions, TableWriter};
@@ -124,38 +125,47 @@ pub fn run<C: Clock>(client: &Client<C>, options: &Options) -> Result<Summary> {
     let watermark = spool.watermark.clone();
     let mut boundary = Vec::new();
     let mut unchanged_skipped = 0;
-    for line in spool.lines() {
-        let line = line.context("reading the spooled contacts back")?;
-        let record: Value = serde_json::from_str(&line)?;
-        if let (Some(id), Some(updated)) = (
-            record_id(&record),
-            record.get("updated").and_then(Value::as_str),
-        ) {
-            if options.already_exported.get(&id).map(String::as_str) == Some(updated) {
-                unchanged_skipped += 1;
-                continue;
+    // Records are parsed and mapped on rayon's pool a chunk at a time, and written in order.
+    let pipeline = Pipeline {
+        chunk_size: 256,
+        chunks_in_flight: 16,
+        workers: Workers::Pool,
+    };
+    let to_write = |lines: Vec<String>| -> Result<Vec<Written>> {
+        let mut out = Vec::with_capacity(lines.len());
+        for line in lines {
+            let written = written(&line, &layout, options, whole_records, watermark.as_deref())
+                .with_context(|| {
+                    format!(
+                        "a contact the server sent could not be read: {}",
+                        snippet(&line)
+                    )
+                })?;
+            out.push(written);
+        }
+        Ok(out)
+    };
+    let lines = spool
+        .lines()
+        .map(|line| line.context("reading the spooled contacts back"));
+    pipeline.run(lines, to_write, |chunk| {
+        for written in chunk? {
+            if let Some(entry) = written.boundary {
+                boundary.push(entry);
             }
-            if watermark
-                .as_deref()
-                .is_some_and(|w| incremental::at_boundary(updated, w))
-            {
-                boundary.push((id, updated.to_string()));
+            match written.out {
+                Out::Unchanged => unchanged_skipped += 1,
+                Out::Record(record) => writer.json(&record)?,
+                Out::Row(cells, lists) => {
+                    for (list, n) in lists {
+                        *left_out.entry(list).or_default() += n;
+                    }
+                    writer.row(&cells)?;
+                }
             }
         }
-        if whole_records {
-            let mut record = record;
-            calendar_dates(&mut record);
-            writer.json(&record)?;
-            continue;
-        }
-        let contact: Contact = serde_json::from_value(record).with_context(|| {
-            format!(
-                "a contact the server sent could not be read: {}",
-                snippet(&line)
-            )
-        })?;
-        writer.row(&layout.cells(&contact, &mut left_out))?;
-    }
+        Ok(())
+    })?;
     let rows = writer.rows();
     writer.finish()?;
     let stats = client.stats();
@@ -176,6 +186,62 @@ pub fn run<C: Clock>(client: &Client<C>, options: &Options) -> Result<Summary> {
         retries: stats.retries,
         rate_limited: stats.rate_limited,
     })
+}
+
+/// One spooled record, made ready to write.
+struct Written {
+    out: Out,
+    /// (id, updated) when the record lies within a second of the watermark.
+    boundary: Option<(i64, String)>,
+}
+
+enum Out {
+    /// Exported by the previous run with this same `updated`: skipped.
+    Unchanged,
+    /// A whole record (JSON lines without a mapping).
+    Record(Value),
+    /// A row's cells, and the values it had no column for.
+    Row(Vec<String>, Vec<(&'static str, usize)>),
+}
+
+fn written(
+    line: &str,
+    layout: &Layout,
+    options: &Options,
+    whole_records: bool,
+    watermark: Option<&str>,
+) -> Result<Written> {
+    // Parsed once, straight into what is written: a document for JSON lines, a contact
+    // for a table (its id and `updated` come with it).
+    let (id, updated, out) = if whole_records {
+        let mut record: Value = serde_json::from_str(line)?;
+        let id = record_id(&record);
+        let updated = record
+            .get("updated")
+            .and_then(Value::as_str)
+            .map(String::from);
+        calendar_dates(&mut record);
+        (id, updated, Out::Record(record))
+    } else {
+        let contact: Contact = serde_json::from_str(line)?;
+        let mut left_out = LeftOut::new();
+        let cells = layout.cells(&contact, &mut left_out);
+        let row = Out::Row(cells, left_out.into_iter().collect());
+        (contact.id, contact.updated, row)
+    };
+    let mut boundary = None;
+    if let (Some(id), Some(updated)) = (id, updated) {
+        if options.already_exported.get(&id) == Some(&updated) {
+            return Ok(Written {
+                out: Out::Unchanged,
+                boundary: None,
+            });
+        }
+        if watermark.is_some_and(|w| incremental::at_boundary(&updated, w)) {
+            boundary = Some((id, updated));
+        }
+    }
+    Ok(Written { out, boundary })
 }
 
 /// The ids of every contact the listing holds now (the sweep of a merge): pages read like
