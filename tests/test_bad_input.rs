@@ -339,8 +339,8 @@ fn too_many_columns_for_an_xlsx_report() {
     let run = wd.bcetl(&["validate", "wide.csv", "-m", "m.toml", "--report", "r.xlsx"]);
     run.fails_with(
         2,
-        "r.xlsx: the input has 16403 columns, and an XLSX report holds 16383 beside its \
-             Problems column; write a .csv report instead",
+        "r.xlsx: the input has 16403 columns, and an XLSX report holds 16382 beside its \
+             Row and Problems columns; write a .csv report instead",
     );
     let run = wd.bcetl(&["validate", "wide.csv", "-m", "m.toml", "--report", "r.csv"]);
     assert_eq!(

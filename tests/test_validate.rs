@@ -15,14 +15,15 @@ column = "Email"
 
 /// The part of an XLSX file that holds its cell notes.
 fn notes_xml(path: &std::path::Path) -> String {
+    zip_part(path, "xl/comments1.xml")
+}
+
+/// One part of an XLSX file, as text.
+fn zip_part(path: &std::path::Path, name: &str) -> String {
     let mut archive = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
-    let mut comments = String::new();
-    std::io::Read::read_to_string(
-        &mut archive.by_name("xl/comments1.xml").unwrap(),
-        &mut comments,
-    )
-    .unwrap();
-    comments
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name(name).unwrap(), &mut text).unwrap();
+    text
 }
 
 #[test]
@@ -118,26 +119,44 @@ fn xlsx_report_copies_the_sheet_and_notes_each_bad_cell() {
     let run = wd.bcetl(&["validate", "in.csv", "-m", "m.toml", "--report", "r.xlsx"]);
     assert_eq!(run.code, 1);
     let mut book: Xlsx<_> = open_workbook(wd.path("r.xlsx")).unwrap();
-    assert_eq!(book.sheet_names(), vec!["Rows", "Summary"]);
-    let rows = book.worksheet_range("Rows").unwrap();
-    assert_eq!(rows.get_value((0, 2)).unwrap().to_string(), "Email");
     assert_eq!(
-        rows.get_value((1, 2)).unwrap().to_string(),
+        book.sheet_names(),
+        vec!["Summary", "Rows"],
+        "the summary opens first"
+    );
+    let rows = book.worksheet_range("Rows").unwrap();
+    assert_eq!(rows.get_value((0, 0)).unwrap().to_string(), "Row");
+    assert_eq!(rows.get_value((0, 1)).unwrap().to_string(), "Problems");
+    assert_eq!(rows.get_value((0, 4)).unwrap().to_string(), "Email");
+    assert_eq!(
+        rows.get_value((1, 0)).unwrap().to_string(),
+        "2",
+        "the row as the input counts it"
+    );
+    assert_eq!(
+        rows.get_value((1, 4)).unwrap().to_string(),
         "ada@example",
         "the input is copied"
     );
     assert!(
-        rows.get_value((1, 4))
+        rows.get_value((1, 1))
             .unwrap()
             .to_string()
             .contains("Email: "),
         "Problems column"
     );
     assert!(rows
-        .get_value((2, 4))
+        .get_value((2, 1))
         .unwrap()
         .to_string()
         .contains("DOB: "));
+    // Opened in a spreadsheet: a filter on the header and widths that fit it.
+    let sheet_xml = zip_part(&wd.path("r.xlsx"), "xl/worksheets/sheet2.xml");
+    assert!(
+        sheet_xml.contains(r#"<autoFilter ref="A1:F3"/>"#),
+        "{sheet_xml}"
+    );
+    assert!(sheet_xml.contains("<cols>"), "column widths are set");
     let summary = book.worksheet_range("Summary").unwrap();
     assert_eq!(
         summary.get_value((2, 1)).unwrap().to_string(),
@@ -147,11 +166,11 @@ fn xlsx_report_copies_the_sheet_and_notes_each_bad_cell() {
     // The notes sit in the comments part, one per bad cell.
     let comments = notes_xml(&wd.path("r.xlsx"));
     assert!(
-        comments.contains(r#"ref="C2""#) && comments.contains("not an email address"),
+        comments.contains(r#"ref="E2""#) && comments.contains("not an email address"),
         "{comments}"
     );
     assert!(
-        comments.contains(r#"ref="D3""#) && comments.contains("13/45/2000"),
+        comments.contains(r#"ref="F3""#) && comments.contains("13/45/2000"),
         "{comments}"
     );
 }
@@ -298,7 +317,7 @@ fn xlsx_report_notes_the_first_2000_bad_cells_and_highlights_the_rest() {
     let mut book: Xlsx<_> = open_workbook(wd.path("r.xlsx")).unwrap();
     let rows = book.worksheet_range("Rows").unwrap();
     assert!(
-        rows.get_value((2100, 4))
+        rows.get_value((2100, 1))
             .unwrap()
             .to_string()
             .contains("Email: "),
@@ -387,15 +406,15 @@ fn cells_longer_than_excel_allows_are_cut_in_the_xlsx_report_only() {
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     let mut book: Xlsx<_> = open_workbook(wd.path("r.xlsx")).unwrap();
     let rows = book.worksheet_range("Rows").unwrap();
-    let notes = rows.get_value((1, 4)).unwrap().to_string();
+    let notes = rows.get_value((1, 6)).unwrap().to_string();
     assert_eq!(notes.chars().count(), 32_767);
     assert!(notes.ends_with('…'));
-    let problems = rows.get_value((1, 5)).unwrap().to_string();
+    let problems = rows.get_value((1, 1)).unwrap().to_string();
     assert!(
         problems.contains("Notes: cut to 32767 characters"),
         "{problems}"
     );
-    let bob = rows.get_value((2, 5)).unwrap().to_string();
+    let bob = rows.get_value((2, 1)).unwrap().to_string();
     assert!(bob.contains("is not an email address"), "{}", &bob[..100]);
     assert_eq!(
         wd.read_jsonl("e.jsonl")[0]["comments"]

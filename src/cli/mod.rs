@@ -43,9 +43,10 @@ Examples:
   bcetl validate leads.xlsx --mapping leads.toml --sheet Leads --report leads-report.xlsx
   bcetl validate contacts.csv -m contacts.toml --report findings.csv --emit bodies.jsonl
 
-The XLSX report is a copy of the input sheet with each bad cell filled red (error) or yellow
-(warning), a note saying why on the first 2,000 of them, a Problems column saying why on
-every row, and a Summary sheet. A .csv or .json report lists every finding.
+The XLSX report opens on a Summary sheet; its Rows sheet is a copy of the input sheet with
+each bad cell filled red (error) or yellow (warning) and a note saying why on the first
+2,000 of them, with the row number and a Problems column (why, for every row) first. A .csv
+or .json report lists every finding.
 
 Ctrl-C stops the run cleanly: no report or bodies are written, and earlier ones are left as
 they were. Reports are written under a hidden name and renamed when the run ends.

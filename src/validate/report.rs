@@ -62,12 +62,12 @@ pub fn create(
             )?;
             Box::new(JsonReport { out, first: true })
         }
-        "xlsx" if headers.len() >= xlsx::MAX_COLUMNS => bail!(
-            "{}: the input has {} columns, and an XLSX report holds {} beside its Problems \
-             column; write a .csv report instead",
+        "xlsx" if headers.len() + INPUT_FIRST > xlsx::MAX_COLUMNS => bail!(
+            "{}: the input has {} columns, and an XLSX report holds {} beside its Row and \
+             Problems columns; write a .csv report instead",
             path.display(),
             headers.len(),
-            xlsx::MAX_COLUMNS - 1
+            xlsx::MAX_COLUMNS - INPUT_FIRST
         ),
         "xlsx" => Box::new(XlsxReport::new(path, headers, header_row)?),
         other => bail!(
@@ -150,10 +150,15 @@ struct XlsxReport {
     out: AtomicFile,
     /// The input's column names: the report copies this many columns.
     headers: Vec<String>,
+    /// The sheet row of the input's header (1-based; 0 without one).
+    header_row: usize,
     error: Format,
     warning: Format,
     /// Rows past what a sheet can hold are counted, not written.
     rows_left_out: usize,
+    /// The last sheet row written, for the autofilter's range.
+    last_row: u32,
+    widths: xlsx::Widths,
     notes_written: usize,
     /// Bad cells past [`XLSX_MAX_NOTES`], highlighted without a note.
     notes_left_out: usize,
@@ -162,17 +167,27 @@ struct XlsxReport {
 impl XlsxReport {
     fn new(path: &Path, headers: &[String], header_row: usize) -> Result<XlsxReport> {
         let mut workbook = Workbook::new();
+        // The Summary comes first, where the workbook opens; it is filled when the run ends
+        // (a sheet held in memory: it is small), while the rows stream to disk.
+        workbook.add_worksheet().set_name("Summary")?;
         let sheet = workbook.add_worksheet_with_constant_memory();
         sheet.set_name("Rows")?;
+        let mut widths = xlsx::Widths::default();
+        // The row number and the problems first, where they are seen without scrolling;
+        // the input's columns after them, on the rows they had.
+        let mut columns = vec!["Row".to_string(), "Problems".to_string()];
+        columns.extend(headers.iter().cloned());
+        for (c, name) in columns.iter().enumerate() {
+            widths.see(c, name);
+        }
         if header_row > 0 {
-            let mut columns = headers.to_vec();
-            columns.push("Problems".into());
             xlsx::header_row(sheet, header_row as u32 - 1, 0, &columns)?;
         }
         Ok(XlsxReport {
             workbook,
             out: AtomicFile::create(path)?,
             headers: headers.to_vec(),
+            header_row,
             error: Format::new()
                 .set_background_color(Color::RGB(0xFFC7CE))
                 .set_pattern(FormatPattern::Solid),
@@ -180,6 +195,8 @@ impl XlsxReport {
                 .set_background_color(Color::RGB(0xFFEB9C))
                 .set_pattern(FormatPattern::Solid),
             rows_left_out: 0,
+            last_row: header_row.saturating_sub(1) as u32,
+            widths,
             notes_written: 0,
             notes_left_out: 0,
         })
@@ -193,7 +210,9 @@ impl ReportWriter for XlsxReport {
             return Ok(());
         }
         let r = (row.number - 1) as u32;
+        self.last_row = r;
         let sheet = self.workbook.worksheet_from_name("Rows")?;
+        sheet.write_number(r, 0, row.number as f64)?;
         // Cells too long for Excel, cut here and said so in the Problems column.
         let mut cut = Vec::new();
         for (c, cell) in row.cells().enumerate().take(self.headers.len()) {
@@ -206,9 +225,11 @@ impl ReportWriter for XlsxReport {
                 .iter()
                 .filter(|f| f.column_index == Some(c))
                 .collect();
+            let at = (c + INPUT_FIRST) as u16;
+            self.widths.see(c + INPUT_FIRST, &shown);
             if here.is_empty() {
                 if !cell.is_empty() {
-                    sheet.write_string(r, c as u16, shown)?;
+                    sheet.write_string(r, at, shown)?;
                 }
                 continue;
             }
@@ -218,7 +239,7 @@ impl ReportWriter for XlsxReport {
             } else {
                 &self.warning
             };
-            sheet.write_string_with_format(r, c as u16, shown, format)?;
+            sheet.write_string_with_format(r, at, shown, format)?;
             if self.notes_written == XLSX_MAX_NOTES {
                 self.notes_left_out += 1;
                 continue;
@@ -233,7 +254,7 @@ impl ReportWriter for XlsxReport {
             let text = fit(&text, XLSX_MAX_CHARS - 100).into_owned();
             sheet.insert_note(
                 r,
-                c as u16,
+                at,
                 &Note::new(text).set_author("bcetl").add_author_prefix(false),
             )?;
         }
@@ -254,7 +275,8 @@ impl ReportWriter for XlsxReport {
         if !problems.is_empty() {
             let text = problems.join("; ");
             let text = fit(&text, XLSX_MAX_CHARS);
-            let column = self.headers.len() as u16;
+            self.widths.see(PROBLEMS, &text);
+            let column = PROBLEMS as u16;
             match mapped.findings.iter().map(|f| f.severity).min() {
                 Some(Severity::Error) => {
                     sheet.write_string_with_format(r, column, text, &self.error)?
@@ -267,9 +289,14 @@ impl ReportWriter for XlsxReport {
     }
 
     fn finish(mut self: Box<Self>, summary: &Summary) -> Result<()> {
+        let rows = self.workbook.worksheet_from_name("Rows")?;
+        self.widths.apply(rows)?;
+        if self.header_row > 0 {
+            let last_column = (self.headers.len() + INPUT_FIRST - 1) as u16;
+            rows.autofilter(self.header_row as u32 - 1, 0, self.last_row, last_column)?;
+        }
         let bold = Format::new().set_bold();
-        let sheet = self.workbook.add_worksheet();
-        sheet.set_name("Summary")?;
+        let sheet = self.workbook.worksheet_from_name("Summary")?;
         let lines = [
             ("Rows", summary.rows),
             ("Valid", summary.valid),
@@ -324,6 +351,10 @@ impl ReportWriter for XlsxReport {
         xlsx::save(self.workbook, self.out)
     }
 }
+
+/// The report's columns: the row number, the problems, then the input's columns.
+const PROBLEMS: usize = 1;
+const INPUT_FIRST: usize = 2;
 
 /// Writes the JSON body an import would send for each valid row, one per line.
 pub struct EmitWriter {
