@@ -615,3 +615,58 @@ fn standard_output_closed_early_is_not_an_error() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("rror"), "{stderr}");
 }
+
+#[test]
+fn an_update_in_the_watermarks_own_second_is_not_missed_and_nothing_is_sent_twice() {
+    let sb = sandbox_with(|c| c.seed = 20);
+    let dir = Workdir::new();
+    let ids: Vec<i64> = {
+        let mut ids: Vec<i64> = visible_ids(&sb).into_iter().collect();
+        ids.sort();
+        ids
+    };
+    let updated_of = |id: i64| -> String {
+        let (_, answer) = sb.call("GET", &format!("/api/contact/{id}.json"), &sb.admin(), None);
+        answer["payload"]["updated"]
+            .as_str()
+            .or_else(|| answer["payload"][0]["updated"].as_str())
+            .unwrap()
+            .to_string()
+    };
+    let put = |id: i64, nickname: &str| {
+        let (status, _) = sb.call(
+            "PUT",
+            &format!("/api/contact/{id}.json"),
+            &sb.admin(),
+            Some(json!({"nickname": nickname})),
+        );
+        assert_eq!(status, 200);
+    };
+    // Arrange: X updated, a full run whose watermark is X's second, then Y updated within
+    // that same second (retried until the clock obliges; each try takes well under one).
+    let (x, y) = (ids[0], ids[1]);
+    let mut arranged = false;
+    for attempt in 0..20 {
+        let _ = std::fs::remove_file(dir.path("s.json"));
+        put(x, &format!("x{attempt}"));
+        let run = bcetl(&sb, &dir, &["export", "c.csv", "--state", "s.json", "-q"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        put(y, &format!("y{attempt}"));
+        let state: Value = serde_json::from_str(&dir.read("s.json")).unwrap();
+        if state["watermark"].as_str() == Some(updated_of(y).as_str()) {
+            arranged = true;
+            break;
+        }
+    }
+    assert!(
+        arranged,
+        "could not update a contact within the watermark's second in 20 tries"
+    );
+    let run = bcetl(&sb, &dir, &["export", "c.csv", "--state", "s.json", "-q"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        exported_ids(&dir.path("c.csv")),
+        vec![y],
+        "Y, saved in the watermark's second after the last run read it, is exported; X, exported then and unchanged, is not"
+    );
+}

@@ -5,8 +5,8 @@
 //! its offset; never this machine's). The next run asks for `updated_gte` one second before
 //! it (timestamps have one-second resolution, and a contact saved in the watermark's second
 //! after the last run read its page must not be missed). The contacts of that boundary
-//! second, with their `updated`, are kept in the state, so the overlap re-exports none of
-//! them unless they changed since.
+//! second are kept in the state with a digest of the document exported, so the overlap
+//! re-exports none of them unless they changed since (even within that same second).
 //!
 //! The API has no "deleted since": a merge sweeps the account's ids (one request per page,
 //! drift reconciled like an export) and drops the snapshot's contacts that are gone.
@@ -32,7 +32,8 @@ pub struct State {
     pub version: u32,
     /// The latest `updated` exported so far, as the server wrote it.
     pub watermark: Option<String>,
-    /// Contacts updated within [`OVERLAP_SECONDS`] of the watermark, with their `updated`.
+    /// Contacts updated within [`OVERLAP_SECONDS`] of the watermark, with the digest of the
+    /// document exported (see [`digest`]).
     pub boundary: Vec<(i64, String)>,
     /// The run's own filters (`q`, `created*`), which later runs must repeat.
     pub filters: Vec<(String, String)>,
@@ -75,10 +76,17 @@ impl State {
         ))
     }
 
-    /// Contacts of the boundary already exported, by id, with the `updated` they had.
+    /// Contacts of the boundary already exported, by id, with their documents' digests.
     pub fn exported_at_boundary(&self) -> HashMap<i64, String> {
         self.boundary.iter().cloned().collect()
     }
+}
+
+/// A record's fingerprint: the SHA-256 of its JSON text, first 128 bits in hex.
+pub fn digest(json: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let hash = Sha256::digest(json.as_bytes());
+    hash[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Whether `updated` lies within the overlap before `watermark`.

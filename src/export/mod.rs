@@ -70,7 +70,8 @@ pub struct Summary {
     pub left_out: LeftOut,
     /// The latest `updated` among the contacts exported, as the server wrote it.
     pub watermark: Option<String>,
-    /// Contacts within a second of the watermark, with their `updated` (for the next run).
+    /// Contacts within a second of the watermark, with their documents' digests (for the
+    /// next run).
     #[serde(skip)]
     pub boundary: Vec<(i64, String)>,
     /// Contacts the overlap read again that had not changed since the previous run.
@@ -231,14 +232,21 @@ fn written(
     };
     let mut boundary = None;
     if let (Some(id), Some(updated)) = (id, updated) {
-        if options.already_exported.get(&id) == Some(&updated) {
-            return Ok(Written {
-                out: Out::Unchanged,
-                boundary: None,
-            });
-        }
-        if watermark.is_some_and(|w| incremental::at_boundary(&updated, w)) {
-            boundary = Some((id, updated));
+        // Timestamps have one-second resolution: a contact saved twice in one second keeps
+        // its `updated`, so what the last run exported is recognised by its whole document.
+        let at_boundary = watermark.is_some_and(|w| incremental::at_boundary(&updated, w));
+        let previous = options.already_exported.get(&id);
+        if at_boundary || previous.is_some() {
+            let digest = incremental::digest(line);
+            if previous == Some(&digest) {
+                return Ok(Written {
+                    out: Out::Unchanged,
+                    boundary: None,
+                });
+            }
+            if at_boundary {
+                boundary = Some((id, digest));
+            }
         }
     }
     Ok(Written { out, boundary })
