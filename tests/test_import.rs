@@ -398,9 +398,24 @@ fn bad_input_is_refused_before_any_request() {
     let r = run(bcetl_import(
         &sb,
         &dir,
+        &["--mode", "update", "--match", "name"],
+    ));
+    r.fails_with(2, "expected email, id, or custom:NAME");
+    dir.write("in.csv", people(3, 0));
+    let r = run(bcetl_import(
+        &sb,
+        &dir,
         &["--mode", "update", "--match", "id"],
     ));
-    r.fails_with(2, "expected email or custom:NAME");
+    r.fails_with(
+        2,
+        "--match id: the mapping has no column for the contact id",
+    );
+    assert_eq!(
+        sb.stats()["by_endpoint"],
+        serde_json::json!({}),
+        "no API request"
+    );
 }
 
 #[test]
@@ -816,7 +831,7 @@ fn upsert_matches_on_an_external_id_in_a_custom_field() {
         "bad",
         &["--mode", "upsert", "--match", "legacy"],
     ));
-    r.fails_with(2, "expected email or custom:NAME");
+    r.fails_with(2, "expected email, id, or custom:NAME");
 }
 
 #[test]
@@ -889,4 +904,141 @@ fn delete_asks_first_deletes_once_under_drops_and_rollback_recreates() {
     let counts = contacts_by_email(&sb.db);
     assert_eq!(counts.len(), 8, "{counts:?}");
     assert!(counts.values().all(|&n| n == 1), "{counts:?}");
+}
+
+#[test]
+fn update_by_id_found_row_by_row_and_blank_cells_clear_when_asked() {
+    let sb = sandbox();
+    let dir = setup(12, 0);
+    let r = run(bcetl_import(&sb, &dir, &["--rate", "1000"]));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // A file keyed by the ids the import gave: new first names, birthdays blanked, and a
+    // row naming an id no contact has.
+    let mut ids = HashMap::new();
+    for record in csv::Reader::from_path(dir.path("out/success.csv"))
+        .unwrap()
+        .records()
+    {
+        let record = record.unwrap();
+        ids.insert(
+            record[0].parse::<usize>().unwrap() - 2,
+            record[2].parse::<i64>().unwrap(),
+        );
+    }
+    let mut text = String::from("Id,First,Email,Birthday\n");
+    for i in 0..4 {
+        text.push_str(&format!("{},G{i},p{i}@example.com,\n", ids[&i]));
+    }
+    text.push_str("999999,Nobody,nobody@example.com,\n");
+    dir.write("by-id.csv", text);
+    dir.write(
+        "by-id.toml",
+        "[fields]\nid = \"Id\"\nfirst_name = \"First\"\ndate_of_birth = { column = \"Birthday\", date = [\"%m/%d/%Y\"] }\n[[emails]]\ncolumn = \"Email\"\n",
+    );
+    let by_id = |out: &str, extra: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_bcetl"));
+        cmd.current_dir(dir.path(""))
+            .args([
+                "import",
+                "by-id.csv",
+                "-m",
+                "by-id.toml",
+                "--out",
+                out,
+                "--match",
+                "id",
+            ])
+            .args(["--base-url", &sb.sandbox.url, "--rate", "1000"])
+            .args(extra)
+            .env("BIGCONTACTS_TOKEN", sb.admin());
+        run(cmd)
+    };
+    let gets_by_id = |sb: &TestSandbox| {
+        sb.stats()["by_endpoint"]["GET /api/contact/{id}"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let listings = |sb: &TestSandbox| {
+        sb.stats()["by_endpoint"]["GET /api/contacts"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+
+    // Leaving blanks (the default): names change, birthdays stay.
+    let (gets, lists) = (gets_by_id(&sb), listings(&sb));
+    let r = by_id("leave", &["--mode", "update", "--lookup", "per-row"]);
+    assert_eq!(
+        r.code, 1,
+        "the unknown id is refused: {}{}",
+        r.stdout, r.stderr
+    );
+    assert!(r.stdout.contains("0 created, 4 updated"), "{}", r.stdout);
+    assert_eq!(gets_by_id(&sb) - gets, 5, "one read per row");
+    assert_eq!(
+        listings(&sb),
+        lists,
+        "no listing read: the rows were looked up one by one"
+    );
+    let p1 = contact_with(&sb, "p1@example.com");
+    assert_eq!(p1["first_name"], "G1");
+    assert!(
+        p1["date_of_birth"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("1980-12-02")),
+        "{p1}"
+    );
+    assert!(dir
+        .read("leave/errors.csv")
+        .contains("no contact has the id 999999"));
+
+    // --blank clear: the blank birthday clears the field.
+    let r = by_id("clear", &["--mode", "update", "--blank", "clear"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("0 created, 4 updated"), "{}", r.stdout);
+    let p1 = contact_with(&sb, "p1@example.com");
+    assert!(
+        p1["date_of_birth"].as_str().is_none_or(str::is_empty),
+        "{p1}"
+    );
+    assert_eq!(
+        contact_with(&sb, "p5@example.com")["date_of_birth"]
+            .as_str()
+            .map(|d| &d[..10]),
+        Some("1980-12-06"),
+        "rows not in the file keep theirs"
+    );
+
+    // Upsert by id creates nothing for an id the server never gave.
+    let r = by_id("upsert", &["--mode", "upsert"]);
+    assert!(
+        dir.read("upsert/errors.csv")
+            .contains("an id cannot be given to a new contact"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(contacts_by_email(&sb.db).get("nobody@example.com"), None);
+}
+
+#[test]
+fn per_row_lookup_by_email_matches_exactly_not_by_substring() {
+    let sb = sandbox();
+    let dir = setup(12, 0);
+    let r = run(bcetl_import(&sb, &dir, &["--rate", "1000"]));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // p1@example.com is a substring of p11@example.com: q finds both, the key only one.
+    dir.write("in.csv", people(12, 0).replace("F1,L1,", "Changed,L1,"));
+    let r = run(bcetl_import_to(
+        &sb,
+        &dir,
+        "per-row",
+        &["--rate", "1000", "--mode", "update", "--lookup", "per-row"],
+    ));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("0 created, 1 updated, 11 unchanged"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(contact_with(&sb, "p1@example.com")["first_name"], "Changed");
+    assert_eq!(contact_with(&sb, "p11@example.com")["first_name"], "F11");
 }

@@ -262,15 +262,23 @@ pub struct ImportArgs {
     /// What to do with each row.
     #[arg(long, value_enum, default_value_t = ImportMode::Create)]
     pub mode: ImportMode,
-    /// How rows find their contact for update and upsert: `email` (any of the contact's
-    /// emails, ignoring case) or `custom:NAME` (a custom field holding an external id, such
-    /// as `custom:Legacy ID`).
+    /// How rows find their contact for update, upsert and delete: `email` (any of the
+    /// contact's emails, ignoring case), `id` (the mapping's `[fields] id` column) or
+    /// `custom:NAME` (a custom field holding an external id, such as `custom:Legacy ID`).
     #[arg(long = "match", value_name = "KEY", default_value = "email")]
     pub match_key: String,
     /// On update, send the row's lists (emails, phones, tags…) alone instead of adding them
     /// to the contact's.
     #[arg(long)]
     pub replace_lists: bool,
+    /// On update, what a blank cell does: `leave` the field as it is, or `clear` it.
+    #[arg(long, value_enum, default_value_t = BlankCells::Leave)]
+    pub blank: BlankCells,
+    /// How rows find their contact: `index` reads the whole account once (a request per
+    /// page of 1,000), `per-row` asks for each row (a search by email, or a read by id);
+    /// `auto` picks the one that costs fewer requests.
+    #[arg(long, value_enum, default_value_t = LookupArg::Auto)]
+    pub lookup: LookupArg,
     /// Rows sent at once (each on its own connection, all within --rate).
     #[arg(long, default_value_t = 4)]
     pub concurrency: usize,
@@ -354,6 +362,19 @@ pub struct ExportArgs {
     /// Print nothing but errors.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BlankCells {
+    Leave,
+    Clear,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LookupArg {
+    Auto,
+    Index,
+    PerRow,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 
-use crate::cli::{ImportArgs, ImportMode};
+use crate::cli::{BlankCells, ImportArgs, ImportMode, LookupArg};
 use crate::import::{self, Counts, Journal};
 use crate::interrupt::{Interrupt, Interrupted};
 use crate::progress::Progress;
@@ -27,6 +27,14 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
     );
     let interrupt = Interrupt::watch()?;
     let (table, mapping) = super::open_with_mapping(&args.input, &args.mapping, &args.read)?;
+    if match_key == import::MatchKey::Id
+        && mode != import::Mode::Create
+        && mapping.id_column().is_none()
+    {
+        bail!(
+            "--match id: the mapping has no column for the contact id; add `id = \"COLUMN\"` under [fields]"
+        );
+    }
     let out = args.out.clone().unwrap_or_else(|| default_out(&args.input));
     for (what, path) in [("the input", &args.input), ("the mapping", &args.mapping)] {
         anyhow::ensure!(
@@ -40,11 +48,16 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
     }
     let connection = crate::cli::connect::connect(&args.api)?;
     let client = &connection.client;
+    // The rows, for the progress bar's ETA and to weigh the two ways of finding contacts.
+    let rows = count_rows(&args)?;
+    let lookup = choose_lookup(&args, &match_key, mode, rows, client)?;
     let options = import::Options {
         mode,
         match_key,
         concurrency: args.concurrency,
         replace_lists: args.replace_lists,
+        blank_clears: args.blank == BlankCells::Clear,
+        lookup,
     };
     if mode == import::Mode::Delete && !args.plan && !args.yes {
         // Asks with the count: the same decisions as the run, read-only, into a scratch file.
@@ -99,12 +112,14 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
             .to_string(),
         ),
         ("server", connection.target.clone()),
+        ("blank", format!("{:?}", args.blank).to_lowercase()),
     ];
     let journal = Journal::open(&out, &identity)?;
 
-    let bar = Progress::counter(
+    let bar = Progress::bar(
         args.quiet,
-        "{spinner} {human_pos} rows ({per_sec}) {msg} {elapsed}",
+        rows,
+        "{spinner} {human_pos}/{human_len} rows ({per_sec}, ETA {eta}) {msg} {elapsed}",
     );
     let stop = interrupt.clone();
     let table = table.until(move || stop.requested());
@@ -211,6 +226,53 @@ fn resume_command() -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Data rows of the input (read once more, streamed).
+fn count_rows(args: &ImportArgs) -> Result<u64> {
+    let (table, _) = super::open_with_mapping(&args.input, &args.mapping, &args.read)?;
+    let mut n = 0;
+    for row in table.rows {
+        row?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// `--lookup`, with `auto` weighed against the account's size (one request to learn it).
+fn choose_lookup<C: crate::clock::Clock>(
+    args: &ImportArgs,
+    key: &import::MatchKey,
+    mode: import::Mode,
+    rows: u64,
+    client: &crate::api::Client<C>,
+) -> Result<import::Lookup> {
+    Ok(match args.lookup {
+        LookupArg::Index => import::Lookup::Index,
+        LookupArg::PerRow => {
+            if matches!(key, import::MatchKey::Custom(_)) {
+                bail!("--lookup per-row: a custom field key is found through the index only (the API's search does not look in custom fields)");
+            }
+            import::Lookup::PerRow
+        }
+        LookupArg::Auto if mode == import::Mode::Create => import::Lookup::Index,
+        LookupArg::Auto => {
+            let first = client.contacts(&crate::api::ContactQuery {
+                page: 1,
+                results: Some(1),
+                ..Default::default()
+            })?;
+            let contacts = first.total.unwrap_or(first.items.len() as u64);
+            let lookup = import::Lookup::choose(key, rows, contacts);
+            if !args.quiet {
+                eprintln!(
+                    "finding contacts: {} ({rows} rows, {contacts} contacts in the account)",
+                    lookup.name()
+                );
+            }
+            lookup
+        }
+    })
 }
 
 /// `--dry-run`: the bodies that would be sent, one per line, and nothing sent.

@@ -114,6 +114,21 @@ fn same_address(a: &AddressInput, b: &AddressInput) -> bool {
 
 /// True when sending `body` (with `lists_changed` from [`update_body`]) would leave the
 /// contact as `current` is.
+/// `--blank clear`: each field the mapping fills that the row left blank is sent blank,
+/// which the API takes as "clear it", where the contact has a value. Yes/no fields are left:
+/// a blank is not a no.
+pub fn clear_blanks(current: &ContactInput, body: &mut ContactInput, mapped: &[ScalarField]) {
+    for &field in mapped {
+        if field.kind() == crate::schema::FieldKind::Bool {
+            continue;
+        }
+        if body.scalars.get(field).is_none() && current.scalars.get(field).is_some() {
+            body.scalars
+                .set(field, Some(crate::schema::ScalarValue::Text(String::new())));
+        }
+    }
+}
+
 pub fn changes_nothing(current: &ContactInput, body: &ContactInput, lists_changed: bool) -> bool {
     let scalars_same = ScalarField::ALL
         .iter()

@@ -17,6 +17,7 @@
 //! Depends on `read`, `mapping`, `validate` (record rules), `api`, `pipeline`, `write`.
 
 mod journal;
+mod lookup;
 mod merge;
 mod outputs;
 mod plan;
@@ -29,6 +30,8 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 pub use journal::{Journal, State};
+use lookup::Key;
+pub use lookup::{Finder, Lookup};
 
 pub use outputs::{write_outputs, Totals};
 pub use plan::{plan, Plan};
@@ -36,7 +39,7 @@ pub use rollback::{rollback, RollbackStats};
 
 use crate::api::{ApiError, Client};
 use crate::clock::{unix_now, Clock};
-use crate::finding::Severity;
+use crate::finding::{Finding, Severity};
 use crate::mapping::{MappedRow, Mapping};
 use crate::pipeline::{Pipeline, Workers};
 use crate::read::{Row, Table};
@@ -70,6 +73,8 @@ pub enum Mode {
 pub enum MatchKey {
     /// Any of the contact's emails, ignoring case.
     Email,
+    /// The contact's id, from the mapping's `[fields] id` column.
+    Id,
     /// A custom field holding an external id (as a migration from another CRM carries
     /// one), by its name; values compare ignoring case and surrounding spaces.
     Custom(String),
@@ -80,10 +85,11 @@ impl MatchKey {
     pub fn parse(text: &str) -> Result<MatchKey, String> {
         match text.trim() {
             "email" => Ok(MatchKey::Email),
+            "id" => Ok(MatchKey::Id),
             other => match other.strip_prefix("custom:") {
                 Some(name) if !name.trim().is_empty() => Ok(MatchKey::Custom(name.trim().to_string())),
                 _ => Err(format!(
-                    "{other:?}: expected email or custom:NAME (a custom field holding an external id)"
+                    "{other:?}: expected email, id, or custom:NAME (a custom field holding an external id)"
                 )),
             },
         }
@@ -108,6 +114,10 @@ pub struct Options {
     pub concurrency: usize,
     /// Send the row's lists alone instead of merging them with the contact's.
     pub replace_lists: bool,
+    /// On update, a blank cell clears its field (by default it leaves it as it is).
+    pub blank_clears: bool,
+    /// Where rows' contacts are found (see [`Lookup::choose`]).
+    pub lookup: Lookup,
 }
 
 /// What happened to one row in this run.
@@ -174,7 +184,7 @@ pub fn run<C: Clock>(
     // The account's contacts by email, for finding the ones rows update: one request per
     // page of the largest size the server gives, instead of one per row. On disk, in the
     // journal's database, so a large account costs no memory.
-    if options.mode != Mode::Create {
+    if options.mode != Mode::Create && options.lookup == Lookup::Index {
         stats.indexed = index_account(client, journal)?;
     }
 
@@ -243,7 +253,12 @@ fn import_chunk<C: Clock>(
         if journal.state(row.number)?.is_some_and(State::is_final) {
             continue;
         }
-        let (key, contact, update) = match decide(row, mapping, journal, options)? {
+        let finder = Finder {
+            journal,
+            client,
+            lookup: options.lookup,
+        };
+        let (key, contact, update) = match decide(row, mapping, &finder, options)? {
             Decision::Refused { state, key, reason } => {
                 records.push((row.number, refused(state, key.as_deref(), reason)));
                 outcomes[i] = if state == State::Invalid {
@@ -387,6 +402,7 @@ pub(super) fn index_account<C: Clock>(client: &Client<C>, journal: &Journal) -> 
                 }
                 let input = contact.to_input();
                 let doc = serde_json::to_string(&input)?;
+                add(&format!("id:{id}"), id, &doc)?;
                 for email in contact.emails.iter().chain(&contact.office_emails) {
                     add(&email.email, id, &doc)?;
                 }
@@ -442,31 +458,69 @@ pub enum Decision {
 
 /// Maps and checks a row, and finds what it asks of the server (the index in `journal`
 /// answers for update and upsert).
-pub fn decide(
+pub fn decide<C: Clock>(
     row: &Row,
     mapping: &Mapping,
-    journal: &Journal,
+    finder: &Finder<C>,
     options: &Options,
 ) -> Result<Decision> {
     let mut mapped = mapping.apply(row);
     crate::validate::check_record(mapping, &mut mapped);
+    let invalid = |reason: String| Decision::Refused {
+        state: State::Invalid,
+        key: None,
+        reason,
+    };
+    // What a new contact needs (names, an email) is not asked of a row that changes or
+    // deletes one: a blank cell leaves its field as it is.
+    let (required, other): (Vec<Finding>, Vec<Finding>) = mapped
+        .findings
+        .drain(..)
+        .partition(|f| f.rule == "required");
+    mapped.findings = other;
     if let Some(reason) = errors_of(&mapped) {
-        return Ok(Decision::Refused {
-            state: State::Invalid,
-            key: None,
-            reason,
-        });
+        return Ok(invalid(reason));
     }
-    let email = mapped.contact.emails[0].email.clone();
+    mapped.findings = required;
+    let missing_for_create = errors_of(&mapped);
+    let email = mapped
+        .contact
+        .emails
+        .first()
+        .map(|e| e.email.clone())
+        .unwrap_or_default();
     let contact = mapped.contact;
     if options.mode == Mode::Create {
+        if let Some(reason) = missing_for_create {
+            return Ok(invalid(reason));
+        }
         return Ok(Decision::Create {
             key: email,
             contact,
         });
     }
-    let (index_key, key, named) = match &options.match_key {
-        MatchKey::Email => (email.clone(), email.clone(), format!("the email {email}")),
+    if options.match_key == MatchKey::Email && email.is_empty() {
+        return Ok(invalid(
+            "the match key, the email, is blank or not mapped on this row".into(),
+        ));
+    }
+    let custom_key;
+    let (find, key, named) = match &options.match_key {
+        MatchKey::Email => (
+            Key::Email(&email),
+            email.clone(),
+            format!("the email {email}"),
+        ),
+        MatchKey::Id => {
+            let Some(id) = contact.id else {
+                return Ok(Decision::Refused {
+                    state: State::Invalid,
+                    key: None,
+                    reason: "the match key, the contact id, is blank or not mapped on this row (map it with `id = \"COLUMN\"` under [fields])".into(),
+                });
+            };
+            (Key::Id(id), id.to_string(), format!("the id {id}"))
+        }
         MatchKey::Custom(name) => {
             let value = contact
                 .custom_fields
@@ -484,10 +538,20 @@ pub fn decide(
                 });
             };
             let named = format!("{name} {value}");
-            (MatchKey::custom(name, &value), value, named)
+            custom_key = MatchKey::custom(name, &value);
+            (Key::Custom(&custom_key), value, named)
         }
     };
-    Ok(match journal.index_lookup(&index_key, 2)?.as_slice() {
+    let found = finder.find(&find, 2)?;
+    Ok(match found.as_slice() {
+        // Ids are the server's to give: an upsert by id creates nothing for one it lacks.
+        [] if options.match_key == MatchKey::Id && options.mode == Mode::Upsert => {
+            Decision::Refused {
+                reason: format!("no contact has {named}; an id cannot be given to a new contact (import into another account with --mode create)"),
+                state: State::Rejected,
+                key: Some(key),
+            }
+        }
         [] if matches!(options.mode, Mode::Update | Mode::Delete) => Decision::Refused {
             reason: if options.mode == Mode::Delete {
                 format!("no contact has {named}; nothing to delete")
@@ -497,6 +561,9 @@ pub fn decide(
             state: State::Rejected,
             key: Some(key),
         },
+        [] if missing_for_create.is_some() => {
+            invalid(missing_for_create.expect("checked just above"))
+        }
         // A created contact is found again by its email, whatever the match key.
         [] => Decision::Create {
             key: email,
@@ -509,8 +576,11 @@ pub fn decide(
         },
         [(id, before)] => {
             let current: ContactInput = serde_json::from_str(before)?;
-            let (body, lists_changed) =
+            let (mut body, lists_changed) =
                 merge::update_body(&current, &contact, options.replace_lists);
+            if options.blank_clears {
+                merge::clear_blanks(&current, &mut body, &mapping.mapped_fields());
+            }
             if merge::changes_nothing(&current, &body, lists_changed) {
                 Decision::Unchanged {
                     contact_id: *id,

@@ -45,9 +45,14 @@ pub fn plan<C: Clock>(
 ) -> Result<Plan> {
     let scratch = tempfile::tempdir()?;
     let index = Journal::open(scratch.path(), &[])?;
-    if options.mode != Mode::Create {
+    if options.mode != Mode::Create && options.lookup == super::Lookup::Index {
         index_account(client, &index)?;
     }
+    let finder = super::Finder {
+        journal: &index,
+        client,
+        lookup: options.lookup,
+    };
     let columns = ["row", "action", "contact_id", "key", "changes"].map(String::from);
     let mut out = TableWriter::create(
         Some(path),
@@ -59,7 +64,7 @@ pub fn plan<C: Clock>(
     for row in table.rows {
         let row = row?;
         let number = row.number.to_string();
-        let line: [String; 5] = match decide(&row, mapping, &index, options)? {
+        let line: [String; 5] = match decide(&row, mapping, &finder, options)? {
             Decision::Refused { state, key, reason } => {
                 if state == super::State::Invalid {
                     plan.invalid += 1;

@@ -211,6 +211,20 @@ impl Mapping {
             .and_then(|(_, rule)| rule.primary_column())
     }
 
+    /// The contact's own scalar fields the mapping fills from cells (not constants).
+    pub fn mapped_fields(&self) -> Vec<ScalarField> {
+        self.contact_rules()
+            .map(|rules| {
+                rules
+                    .scalars
+                    .iter()
+                    .filter(|(_, rule)| rule.reads_cells())
+                    .map(|(field, _)| *field)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// The column of the first email rule.
     pub fn email_column(&self) -> Option<usize> {
         self.contact_rules()?
