@@ -18,9 +18,11 @@ fn init_writes_a_mapping_that_checks_and_validates() {
         "column = \"Portable\"\ntype = \"M\"",
         "postal_code = \"Code postal\"",
         "city = \"Ville\"",
-        "date_of_birth = { column = \"Date de naissance\"",
+        // French headers: a date no day above 12 decides is read day first.
+        "date_of_birth = { column = \"Date de naissance\", date = [\"%d/%m/%Y\"] }",
+        "both %m/%d/%Y and %d/%m/%Y fit every value",
         "[business]\nfirst_name = \"Société\"",
-        "# \"Couleur préférée\" = \"Couleur préférée\"",
+        "[custom_fields]\n\"Couleur préférée\" = \"Couleur préférée\"",
     ] {
         assert!(toml.contains(expected), "missing {expected:?} in:\n{toml}");
     }
@@ -63,7 +65,10 @@ fn init_marks_what_it_could_not_place() {
         run.stdout
     );
     assert!(
-        run.stdout.contains("# \"Col1\" = \"Col1\""),
+        run.stdout.contains("[custom_fields]\n\"Col1\" = \"Col1\"")
+            && run
+                .stdout
+                .contains("sent as custom fields named after their"),
         "{}",
         run.stdout
     );
@@ -171,4 +176,154 @@ fn help_explains_with_examples() {
     }
     let run = wd.bcetl(&["validate", "--help"]);
     assert!(run.stdout.contains("Exit status: 0"), "{}", run.stdout);
+}
+
+/// A CRM export of the shape real ones have (29 columns: dates in three layouts, spouse
+/// and child groups, owners, segments, tags, yes/no words, a column of emails named
+/// "Contact"), with bad cells put in on purpose; returns the file and the rows made bad,
+/// numbered as a spreadsheet counts them.
+fn messy_export(rows: usize) -> (String, std::collections::BTreeSet<usize>) {
+    let header = "First Name,Last Name,Contact,Work Email,Mobile,Home Phone,Street,City,State,Zip,Country,Birthday,Gender,Segment,Owner,Tags,Spouse First,Spouse Last,Spouse Birthday,Child 1 Name,Child 1 Relation,Child 2 Name,Child 2 Relation,Unsubscribed,Company,Job Title,Notes,Legacy ID,Signup Date";
+    let mut text = format!("{header}\n");
+    let mut bad = std::collections::BTreeSet::new();
+    let firsts = [
+        "Ada", "Grace", "Alan", "Linus", "Margaret", "Dennis", "Barbara", "Ken",
+    ];
+    let lasts = [
+        "Lovelace", "Hopper", "Turing", "Torvalds", "Hamilton", "Ritchie", "Liskov", "Thompson",
+    ];
+    for i in 0..rows {
+        let row = i + 2;
+        let (d, m, y) = (i % 28 + 1, i % 12 + 1, 1940 + i % 60);
+        let mut birthday = match i % 100 {
+            0..=60 => format!("{m:02}/{d:02}/{y}"),
+            61..=82 => format!("{y}-{m:02}-{d:02}"),
+            _ => format!("{d:02}.{m:02}.{y}"),
+        };
+        let mut email = format!(
+            "{}.{}{i}@example.com",
+            firsts[i % 8].to_lowercase(),
+            lasts[i % 8].to_lowercase()
+        );
+        let mut last = lasts[(i / 8) % 8].to_string();
+        let mut gender = ["m", "f", "Male", "Female"][i % 4].to_string();
+        if i % 37 == 5 {
+            email = format!("broken{i}@nowhere");
+            bad.insert(row);
+        }
+        if i % 53 == 7 {
+            birthday = "02/30/1985".into();
+            bad.insert(row);
+        }
+        if i % 71 == 9 {
+            last.clear();
+            bad.insert(row);
+        }
+        if i % 89 == 11 {
+            gender = "?".into();
+            bad.insert(row);
+        }
+        let (child2, relation2) = if i % 3 == 0 { ("Sam", "son") } else { ("", "") };
+        text.push_str(&format!(
+            "{},{last},{email},work{i}@acme.example,+1 404 555 {:04},(404) 555-{:04},{i} Main St,Atlanta,GA,{:05},USA,{birthday},{gender},{},{},{},{},{last},{:02}/{:02}/{},Kim,daughter,{child2},{relation2},{},Acme,Engineer,\"note, with a comma\",LEG-{i},2024-{:02}-{:02}\n",
+            firsts[i % 8],
+            i % 10_000,
+            (i * 7) % 10_000,
+            i % 100_000,
+            ["Gold", "Silver", "Bronze"][i % 3],
+            ["rep1@crm.example", "rep2@crm.example"][i % 2],
+            ["vip; golf", "newsletter", "vip"][i % 3],
+            ["Pat", "Chris", ""][i % 3],
+            m,
+            (i * 5) % 28 + 1,
+            1945 + i % 50,
+            ["yes", "no", "No", "Y"][i % 4],
+            m,
+            d,
+        ));
+    }
+    (text, bad)
+}
+
+#[test]
+fn init_then_validate_finds_only_the_errors_the_data_holds() {
+    let wd = Workdir::new();
+    let (text, bad) = messy_export(1_000);
+    wd.write("export.csv", &text);
+    let run = wd.bcetl(&["mapping", "init", "export.csv", "-o", "m.toml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let toml = wd.read("m.toml");
+    for expected in [
+        // Three layouts, most frequent first, with what was seen.
+        "# 1,000 values: 60% %m/%d/%Y, 22% %Y-%m-%d, 17% %d.%m.%Y, 19 not dates",
+        "date_of_birth = { column = \"Birthday\", date = [\"%m/%d/%Y\", \"%Y-%m-%d\", \"%d.%m.%Y\"] }",
+        "[[emails]]\ncolumn = \"Contact\"",
+        "assigned_to = \"Owner\"",
+        "# abcd = { column = \"Segment\", map = {",
+        "email_opt_out = \"Unsubscribed\"",
+        "[spouse]\nfirst_name = \"Spouse First\"\nlast_name = \"Spouse Last\"",
+        "[family]\ncount = 2",
+        "first_name = \"Child {n} Name\"",
+        "relation = \"Child {n} Relation\"",
+        "[tags]\ncolumn = \"Tags\"\nsplit = \";\"",
+        "\"Legacy ID\" = \"Legacy ID\"",
+    ] {
+        assert!(toml.contains(expected), "missing {expected:?} in:\n{toml}");
+    }
+    let run = wd.bcetl(&["mapping", "check", "m.toml", "export.csv"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let run = wd.bcetl(&[
+        "validate",
+        "export.csv",
+        "-m",
+        "m.toml",
+        "--report",
+        "r.csv",
+    ]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let mut reader = csv::Reader::from_path(wd.path("r.csv")).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let at = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (row_at, severity_at) = (at("row"), at("severity"));
+    let invalid: std::collections::BTreeSet<usize> = reader
+        .records()
+        .map(Result::unwrap)
+        .filter(|r| &r[severity_at] == "error")
+        .map(|r| r[row_at].parse().unwrap())
+        .collect();
+    assert_eq!(
+        invalid, bad,
+        "the rows the generator made bad, and no other"
+    );
+}
+
+#[test]
+fn init_reads_a_sample_not_the_whole_file() {
+    // Rows past the sample hold a date layout the sample does not: a read of the whole file
+    // would propose it too.
+    let wd = Workdir::new();
+    let mut text = String::from("First,Last,Email,Birthday\n");
+    for i in 0..7_000 {
+        let day = i % 28 + 1;
+        let birthday = if i < 6_000 {
+            format!("12/{day:02}/1985")
+        } else {
+            format!("{day:02}.12.1985")
+        };
+        text.push_str(&format!("F{i},L{i},p{i}@example.com,{birthday}\n"));
+    }
+    wd.write("big.csv", &text);
+    let run = wd.bcetl(&["mapping", "init", "big.csv"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("its first 5,000 rows"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("date_of_birth = { column = \"Birthday\", date = [\"%m/%d/%Y\"] }"),
+        "{}",
+        run.stdout
+    );
 }

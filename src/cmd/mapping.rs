@@ -31,7 +31,14 @@ pub fn init(file: &Path, output: Option<&Path>, force: bool, args: &ReadArgs) ->
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    write_output(output, &mapping::infer_mapping(&table.headers, &name))?;
+    // A sample of the rows, streamed: a large file is never read whole.
+    let mut rows = Vec::new();
+    for row in table.rows.take(mapping::SAMPLE_ROWS) {
+        rows.push(row?.to_vec());
+    }
+    let mut text = mapping::infer_mapping(&table.headers, &rows, &name);
+    text.push_str(&source_section(args));
+    write_output(output, &text)?;
     if let Some(output) = output {
         eprintln!(
             "wrote {}; check it with: bcetl mapping check {} {}",
@@ -41,6 +48,30 @@ pub fn init(file: &Path, output: Option<&Path>, force: bool, args: &ReadArgs) ->
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// How the file was read, when the command line said: so that `validate` and `import` read
+/// it the same way with this mapping alone.
+fn source_section(args: &ReadArgs) -> String {
+    use std::fmt::Write;
+    let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
+    let mut lines = String::new();
+    if let Some(sheet) = &args.sheet {
+        let _ = writeln!(lines, "sheet = {}", quote(sheet));
+    }
+    if let Some(row) = args.header_row {
+        let _ = writeln!(lines, "header_row = {row}");
+    }
+    if let Some(delimiter) = &args.delimiter {
+        let _ = writeln!(lines, "delimiter = {}", quote(delimiter));
+    }
+    if let Some(encoding) = &args.encoding {
+        let _ = writeln!(lines, "encoding = {}", quote(encoding));
+    }
+    if lines.is_empty() {
+        return lines;
+    }
+    format!("\n# How the file is read (as given to mapping init).\n[source]\n{lines}")
 }
 
 pub fn check(mapping_path: &Path, file: Option<&Path>, args: &ReadArgs) -> Result<ExitCode> {

@@ -271,9 +271,11 @@ impl Compiler<'_> {
 
     fn column(&mut self, place: &str, name: &str) -> Option<usize> {
         match self.headers {
+            // Spaces around a header are the file's accident, not part of its name (a
+            // mapping's names are trimmed too).
             Some(headers) => match headers
                 .iter()
-                .position(|h| h.eq_ignore_ascii_case(name.trim()))
+                .position(|h| h.trim().eq_ignore_ascii_case(name.trim()))
             {
                 Some(i) => Some(i),
                 None => {

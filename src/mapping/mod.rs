@@ -33,7 +33,7 @@ pub use compile::{did_you_mean, source_options, Problem, Problems};
 pub use config::MappingFile;
 pub use date::{parse_date, DateFormats};
 pub use email::check_email;
-pub use infer::infer_mapping;
+pub use infer::{infer_mapping, SAMPLE_ROWS};
 pub use value::{Cells, Convert, ValueIssue, ValueRule};
 
 use targets::{Ctx, Person, Taken, Target};
