@@ -822,6 +822,45 @@ mod tests {
     }
 
     #[test]
+    fn german_family_groups_and_day_first_dates() {
+        let headers = strings(&[
+            "Vorname",
+            "Nachname",
+            "E-Mail",
+            "Kind 1 Vorname",
+            "Kind 1 Geburtsdatum",
+            "Kind 2 Vorname",
+            "Kind 2 Geburtsdatum",
+            "Geburtsdatum",
+        ]);
+        let rows = vec![strings(&[
+            "Anna",
+            "Schmidt",
+            "anna@example.de",
+            "Lea",
+            "03.04.2010",
+            "Tim",
+            "05.06.2012",
+            "01/02/1980",
+        ])];
+        let toml = infer_mapping(&headers, &rows, "kunden.csv");
+        assert!(toml.contains("[family]\ncount = 2"), "{toml}");
+        assert!(toml.contains("first_name = \"Kind {n} Vorname\""), "{toml}");
+        assert!(
+            toml.contains(
+                "date_of_birth = { column = \"Kind {n} Geburtsdatum\", date = [\"%d.%m.%Y\"] }"
+            ),
+            "{toml}"
+        );
+        // No day above 12: German headers read it day first.
+        assert!(
+            toml.contains("date_of_birth = { column = \"Geburtsdatum\", date = [\"%d/%m/%Y\"] }"),
+            "{toml}"
+        );
+        compiles(&toml, &headers);
+    }
+
+    #[test]
     fn people_owners_ranks_and_values_without_telling_headers() {
         let headers = strings(&[
             "First Name",
