@@ -670,3 +670,126 @@ fn an_update_in_the_watermarks_own_second_is_not_missed_and_nothing_is_sent_twic
         "Y, saved in the watermark's second after the last run read it, is exported; X, exported then and unchanged, is not"
     );
 }
+
+#[test]
+fn activities_tasks_and_users_export_with_their_own_layouts() {
+    let sb = sandbox_with(|c| c.seed = 30);
+    let token = sb.admin();
+    let mut ids: Vec<i64> = visible_ids(&sb).into_iter().collect();
+    ids.sort();
+    // Contacts with 0 to 3 activities each.
+    let mut expected = HashMap::new();
+    for (i, id) in ids.iter().take(12).enumerate() {
+        for k in 0..i % 4 {
+            let (status, made) = sb.call(
+                "POST",
+                &format!("/api/contact/{id}/activity.json"),
+                &token,
+                Some(json!({"title": format!("Call {i}.{k}"), "activity_type": "Phone call", "description": "Talked"})),
+            );
+            assert_eq!(status, 200, "{made}");
+            expected.insert(format!("Call {i}.{k}"), *id);
+        }
+    }
+    let dir = Workdir::new();
+    let run = bcetl(
+        &sb,
+        &dir,
+        &["export", "activities.csv", "--entity", "activities"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let rows = csv_rows(&dir.path("activities.csv"));
+    assert_eq!(rows.len(), expected.len(), "every activity once");
+    for row in &rows {
+        assert_eq!(
+            row["Contact ID"],
+            expected[&row["Title"]].to_string(),
+            "{row:?}"
+        );
+        assert_eq!(row["Type"], "Phone call");
+        assert!(row["Contact Email"].contains('@'), "{row:?}");
+    }
+    let manifest: Value = serde_json::from_str(&dir.read("activities.csv.manifest.json")).unwrap();
+    assert_eq!(manifest["entity"], "activities");
+    // One request per contact (their activity fits a page), beside the contact listing.
+    let activity_reads = sb.stats()["by_endpoint"]["GET /api/contact/{id}/activity"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(
+        activity_reads as usize,
+        ids.len(),
+        "one request per contact"
+    );
+
+    // Tasks of the three kinds, assigned by email, with a contact.
+    let client_email = csv_rows(&dir.path("activities.csv"))[0]["Contact Email"].clone();
+    for (title, event) in [
+        ("Follow up", "task_new"),
+        ("Lunch", "meeting_new"),
+        ("Remember", "note_new"),
+    ] {
+        let (status, made) = sb.call(
+            "POST",
+            "/api/tasks.json",
+            &token,
+            Some(json!({"title": title, "event": event, "due_date": "2024-01-25", "start_date": "2024-01-20",
+                "assigned_to": ["paul.farnan@gmail.com"], "contacts": client_email})),
+        );
+        assert_eq!(status, 200, "{made}");
+    }
+    let run = bcetl(
+        &sb,
+        &dir,
+        &["export", "tasks.csv", "--entity", "tasks", "-q"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let tasks = csv_rows(&dir.path("tasks.csv"));
+    let events: HashSet<&str> = tasks.iter().map(|t| t["Event"].as_str()).collect();
+    assert_eq!(
+        events,
+        HashSet::from(["task_new", "meeting_new", "note_new"]),
+        "{tasks:?}"
+    );
+    assert!(
+        tasks
+            .iter()
+            .all(|t| t["Due Date"] == "2024-01-25" && t["Start Date"] == "2024-01-20"),
+        "{tasks:?}"
+    );
+    assert!(
+        tasks
+            .iter()
+            .all(|t| t["Assigned To"].contains("paul.farnan@gmail.com") || t["Assigned To"] == "3"),
+        "{tasks:?}"
+    );
+
+    let run = bcetl(
+        &sb,
+        &dir,
+        &["export", "users.jsonl", "--entity", "users", "-q"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let users = dir.read_jsonl("users.jsonl");
+    assert!(
+        users
+            .iter()
+            .any(|u| u["email"] == "robert.hammond@live.com.ar"),
+        "{users:?}"
+    );
+
+    // Options that belong to contacts are refused, not ignored.
+    let run = bcetl(
+        &sb,
+        &dir,
+        &[
+            "export",
+            "t.csv",
+            "--entity",
+            "tasks",
+            "--updated-gte",
+            "2024-01-01",
+        ],
+    );
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("select contacts"), "{}", run.stderr);
+}

@@ -305,6 +305,10 @@ pub struct ImportArgs {
 pub struct ExportArgs {
     /// The file to write (`-` for standard output); its extension gives the format.
     pub output: PathBuf,
+    /// What to export: contacts, activities (every contact's; the date filters and --q pick
+    /// the contacts), tasks (the three events, with an Event column) or users.
+    #[arg(long, value_enum, default_value_t = ExportEntity::Contacts)]
+    pub entity: ExportEntity,
     /// An import mapping to run in reverse; without one, the default layout.
     #[arg(short, long)]
     pub mapping: Option<PathBuf>,
@@ -362,6 +366,14 @@ pub struct ExportArgs {
     /// Print nothing but errors.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportEntity {
+    Contacts,
+    Activities,
+    Tasks,
+    Users,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -10,6 +10,7 @@
 //! Depends on `api` (the client), `mapping` (reverse), `write` (tables, atomic files),
 //! `pipeline` (parallel pages) and `progress`.
 
+pub mod entities;
 mod fetch;
 pub mod incremental;
 mod layout;
@@ -31,6 +32,7 @@ use crate::progress::Progress;
 use crate::schema::{date_part, Contact, FieldKind, ScalarField};
 use crate::write::{TableFormat, TableOptions, TableWriter};
 
+pub use entities::Entity;
 pub use fetch::{record_id, FetchStats, MAX_PASSES};
 pub use layout::{Layout, DEFAULT_LAYOUT, EXTRA_COLUMNS};
 pub use manifest::{sha256_file, Manifest};
