@@ -793,3 +793,101 @@ fn activities_tasks_and_users_export_with_their_own_layouts() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("select contacts"), "{}", run.stderr);
 }
+
+#[test]
+fn bad_options_and_files_get_a_clear_error_and_leave_everything_as_it_was() {
+    let sb = sandbox_with(|c| c.seed = 5);
+    let dir = Workdir::new();
+    let fails = |args: &[&str], message: &str| {
+        let run = bcetl(&sb, &dir, args);
+        assert_eq!(run.code, 2, "{args:?}: {}{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr.contains(message),
+            "{args:?}: expected {message:?} in {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("panicked"));
+    };
+    fails(
+        &["export", "out.txt"],
+        "out.txt: the extension says no format",
+    );
+    fails(
+        &["export", "-", "--format", "xlsx"],
+        "cannot go to standard output",
+    );
+    fails(&["export", "x.csv", "--format", "pdf"], "--format");
+    dir.write(
+        "no-id.toml",
+        "[fields]\nfirst_name = \"First\"\n[[emails]]\ncolumn = \"Email\"\n",
+    );
+    fails(
+        &[
+            "export",
+            "x.csv",
+            "-m",
+            "no-id.toml",
+            "--state",
+            "s.json",
+            "--merge",
+            "all.csv",
+        ],
+        "--merge: the mapping has no column for the contact id",
+    );
+    dir.write("bad-state.json", "{ this is not json");
+    fails(
+        &["export", "x.csv", "--state", "bad-state.json"],
+        "bad-state.json: not an export state file",
+    );
+    // A state made with other filters is not mixed with these.
+    let run = bcetl(
+        &sb,
+        &dir,
+        &[
+            "export",
+            "x.csv",
+            "--state",
+            "s.json",
+            "--created-gte",
+            "2020-01-01",
+            "-q",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    fails(
+        &["export", "x.csv", "--state", "s.json"],
+        "the last run used other filters (--created-gte 2020-01-01)",
+    );
+    assert!(!dir.path("out.txt").exists() && !dir.path("all.csv").exists());
+}
+
+#[test]
+fn ctrl_c_stops_the_export_and_leaves_the_previous_file() {
+    let sb = sandbox_with(|c| {
+        c.seed = 400;
+        c.faults.latency = Duration::from_millis(100);
+    });
+    let dir = Workdir::new();
+    dir.write("c.csv", "yesterday\n");
+    let child = Command::new(env!("CARGO_BIN_EXE_bcetl"))
+        .current_dir(dir.path(""))
+        .args(["export", "c.csv", "--page-size", "10", "--concurrency", "1"])
+        .args(["--base-url", &sb.sandbox.url])
+        .env("BIGCONTACTS_TOKEN", sb.admin())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("stopped by Ctrl-C"), "{stderr}");
+    assert_eq!(dir.read("c.csv"), "yesterday\n");
+    assert!(!dir.path("c.csv.manifest.json").exists());
+}
