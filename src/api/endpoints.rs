@@ -247,19 +247,15 @@ impl<C: Clock> Client<C> {
 
 /// The records of a listing, moved out of the envelope.
 fn owned_records<T: DeserializeOwned>(e: Envelope, call: &str) -> Result<Vec<T>, ApiError> {
-    e.into_items()
-        .into_iter()
-        .map(|item| {
-            serde_json::from_value(item).map_err(|err| ApiError::Protocol {
-                call: call.to_string(),
-                message: format!("a record could not be read: {err}"),
-            })
-        })
-        .collect()
+    read_records(e.into_items(), call)
 }
 
 fn records<T: DeserializeOwned>(e: &Envelope, call: &str) -> Result<Vec<T>, ApiError> {
-    e.items()
+    read_records(e.items(), call)
+}
+
+fn read_records<T: DeserializeOwned>(items: Vec<Value>, call: &str) -> Result<Vec<T>, ApiError> {
+    items
         .into_iter()
         .map(|item| {
             serde_json::from_value(item).map_err(|err| ApiError::Protocol {

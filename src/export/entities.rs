@@ -298,23 +298,20 @@ fn activities<C: Clock>(
     writer: &mut TableWriter,
     whole: bool,
 ) -> Result<u64> {
-    let dir = std::env::temp_dir();
-    let mut spool = fetch::Spool::create(&dir)?;
-    let progress = Progress::bar(
-        options.quiet,
-        1,
-        "{spinner} contacts: page {pos}/{len} {msg}",
-    );
     let listing = fetch::Listing {
         query: &options.query,
         per_page: options.per_page,
         concurrency: options.concurrency,
         interrupt: options.interrupt.as_ref(),
     };
-    let fetched = fetch::fetch_all(client, &listing, &mut spool, &progress);
-    progress.finish();
-    fetched?;
-    let mut spool = spool.finish()?;
+    let template = "{spinner} contacts: page {pos}/{len} {msg}";
+    let (mut spool, _) = super::spool_listing(
+        client,
+        &listing,
+        &std::env::temp_dir(),
+        options.quiet,
+        template,
+    )?;
     let contacts = spool.lines().map(|line| -> Result<(i64, String)> {
         let record: Value = serde_json::from_str(&line?)?;
         let id = record_id(&record).context("a contact without an id")?;

@@ -94,22 +94,19 @@ pub fn run<C: Clock>(client: &Client<C>, options: &Options) -> Result<Summary> {
         .filter(|d| !d.as_os_str().is_empty())
         .map(Path::to_path_buf)
         .unwrap_or_else(std::env::temp_dir);
-    let mut spool = fetch::Spool::create(&dir)?;
-    let progress = Progress::bar(
-        options.quiet,
-        1,
-        "{spinner} page {pos}/{len} {msg} {per_sec} ETA {eta}",
-    );
     let listing = fetch::Listing {
         query: &options.query,
         per_page: options.per_page,
         concurrency: options.concurrency,
         interrupt: options.interrupt.as_ref(),
     };
-    let fetched = fetch::fetch_all(client, &listing, &mut spool, &progress);
-    progress.finish();
-    let fetched = fetched?;
-    let mut spool = spool.finish()?;
+    let (mut spool, fetched) = spool_listing(
+        client,
+        &listing,
+        &dir,
+        options.quiet,
+        "{spinner} page {pos}/{len} {msg} {per_sec} ETA {eta}",
+    )?;
 
     let layout = match &options.shape {
         Shape::Default { all } => Layout::default_layout(&spool.custom_fields, *all)?,
@@ -263,18 +260,30 @@ pub fn live_ids<C: Clock>(
     concurrency: usize,
     quiet: bool,
 ) -> Result<HashSet<i64>> {
-    let mut spool = fetch::Spool::create(&std::env::temp_dir())?;
-    let progress = Progress::bar(quiet, 1, "{spinner} sweeping ids: page {pos}/{len} {msg}");
     let listing = fetch::Listing {
         query,
         per_page,
         concurrency,
         interrupt: None,
     };
-    let fetched = fetch::fetch_all(client, &listing, &mut spool, &progress);
+    let template = "{spinner} sweeping ids: page {pos}/{len} {msg}";
+    let (spool, _) = spool_listing(client, &listing, &std::env::temp_dir(), quiet, template)?;
+    Ok(spool.ids)
+}
+
+/// Reads a contact listing into a spool in `dir`, with a progress bar drawn from `template`.
+fn spool_listing<C: Clock>(
+    client: &Client<C>,
+    listing: &fetch::Listing,
+    dir: &Path,
+    quiet: bool,
+    template: &str,
+) -> Result<(fetch::SpoolFile, FetchStats)> {
+    let mut spool = fetch::Spool::create(dir)?;
+    let progress = Progress::bar(quiet, 1, template);
+    let fetched = fetch::fetch_all(client, listing, &mut spool, &progress);
     progress.finish();
-    fetched?;
-    Ok(spool.finish()?.ids)
+    Ok((spool.finish()?, fetched?))
 }
 
 /// Date fields as calendar dates, in the record and its spouse, business and family: the
