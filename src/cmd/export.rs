@@ -38,7 +38,10 @@ pub fn run(args: ExportArgs) -> Result<ExitCode> {
     };
     if entity != export::Entity::Contacts {
         for (given, flag) in [
-            (args.mapping.is_some(), "--mapping"),
+            (
+                args.mapping.is_some() && entity == export::Entity::Users,
+                "--mapping",
+            ),
             (args.state.is_some(), "--state"),
             (args.merge.is_some(), "--merge"),
             (args.columns == ExportColumns::All, "--columns all"),
@@ -63,6 +66,19 @@ pub fn run(args: ExportArgs) -> Result<ExitCode> {
             let file = crate::mapping::load_file(path)?;
             let layout = export::Layout::from_mapping(&file, &text)
                 .with_context(|| format!("{}: cannot be used for an export", path.display()))?;
+            let wanted = match entity {
+                export::Entity::Activities => crate::mapping::Entity::Activity,
+                export::Entity::Tasks => crate::mapping::Entity::Task,
+                _ => crate::mapping::Entity::Contact,
+            };
+            if layout.mapping.entity != wanted {
+                bail!(
+                    "{}: maps rows to {}, and this export writes {}; give --entity to match, or another mapping",
+                    path.display(),
+                    layout.mapping.entity.name(),
+                    entity.name()
+                );
+            }
             Shape::Mapping(layout.mapping)
         }
         None => Shape::Default {

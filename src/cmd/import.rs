@@ -35,6 +35,13 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
             "--match id: the mapping has no column for the contact id; add `id = \"COLUMN\"` under [fields]"
         );
     }
+    if mapping.entity != crate::mapping::Entity::Contact {
+        bail!(
+            "{}: entity = \"{}\": this version checks, dry-runs (bcetl validate) and exports activities and tasks with a mapping; importing them is not done yet",
+            args.mapping.display(),
+            mapping.entity.name()
+        );
+    }
     let out = args.out.clone().unwrap_or_else(|| default_out(&args.input));
     for (what, path) in [("the input", &args.input), ("the mapping", &args.mapping)] {
         anyhow::ensure!(

@@ -16,6 +16,8 @@ use super::{fetch, record_id, Options, Summary};
 use crate::api::Client;
 use crate::clock::Clock;
 use crate::interrupt::Interrupted;
+use crate::mapping::config::ContactKey;
+use crate::mapping::Mapping;
 use crate::pipeline::{Pipeline, Workers};
 use crate::progress::Progress;
 use crate::schema::date_part;
@@ -198,11 +200,77 @@ fn activity_row(activity: &Value, contact: i64, email: &str) -> Vec<String> {
     ]
 }
 
+/// A contact record's first email (office ones after the others).
+fn first_email(record: &Value) -> String {
+    ["emails", "office_emails"]
+        .iter()
+        .find_map(|list| record.pointer(&format!("/{list}/0/email")))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A contact record's value of the custom field `name` (ignoring case), or blank.
+fn custom_value(record: &Value, name: &str) -> String {
+    record
+        .get("custom_fields")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|f| {
+            f.pointer("/custom_field/name")
+                .and_then(Value::as_str)
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        })
+        .and_then(|f| f.get("value"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The key a task mapping's `[contact]` asks for, of the task's contact: its id and email
+/// come with the task; a custom field costs one read per contact (remembered in `keys`).
+fn task_contact_key<C: Clock>(
+    client: &Client<C>,
+    mapping: &Mapping,
+    task: &Value,
+    keys: &mut std::collections::HashMap<i64, String>,
+) -> Result<String> {
+    let contact = task
+        .get("contacts")
+        .and_then(|c| c.as_array().and_then(|a| a.first()).or(Some(c)))
+        .cloned()
+        .unwrap_or(Value::Null);
+    let id = record_id(&contact);
+    Ok(match (mapping.contact_match(), id) {
+        (Some(ContactKey::Id), Some(id)) => id.to_string(),
+        (Some(ContactKey::Custom(name)), Some(id)) => match keys.get(&id) {
+            Some(key) => key.clone(),
+            None => {
+                let record = client.page::<Value>(&format!("/api/contact/{id}.json"), &[], 1)?;
+                let key = record
+                    .items
+                    .first()
+                    .map(|r| custom_value(r, &name))
+                    .unwrap_or_default();
+                keys.insert(id, key.clone());
+                key
+            }
+        },
+        _ => text(&contact, "email"),
+    })
+}
+
 /// Exports users, tasks or activities.
 pub fn run<C: Clock>(client: &Client<C>, entity: Entity, options: &Options) -> Result<Summary> {
     let started = Instant::now();
-    let whole = options.format == TableFormat::JsonLines;
+    let mapping = match &options.shape {
+        super::Shape::Mapping(m) => Some(m),
+        super::Shape::Default { .. } => None,
+    };
+    let whole = options.format == TableFormat::JsonLines && mapping.is_none();
     let columns: Vec<String> = match entity {
+        _ if mapping.is_some() => mapping.expect("checked").columns.clone(),
         Entity::Users => USER_COLUMNS.map(String::from).to_vec(),
         Entity::Tasks => TASK_COLUMNS.map(String::from).to_vec(),
         Entity::Activities => ACTIVITY_COLUMNS.map(String::from).to_vec(),
@@ -236,6 +304,7 @@ pub fn run<C: Clock>(client: &Client<C>, entity: Entity, options: &Options) -> R
             }
         }
         Entity::Tasks => {
+            let mut keys = std::collections::HashMap::new();
             for event in crate::schema::TaskEvent::ALL {
                 let name = event.as_param();
                 let params = [("event".to_string(), name.to_string())];
@@ -247,6 +316,9 @@ pub fn run<C: Clock>(client: &Client<C>, entity: Entity, options: &Options) -> R
                             o.entry("event").or_insert_with(|| name.into());
                         }
                         writer.json(&task)?;
+                    } else if let (Some(m), Value::Object(o)) = (mapping, &task) {
+                        let key = task_contact_key(client, m, &task, &mut keys)?;
+                        writer.row(&m.reverse_record(o, &key))?;
                     } else {
                         writer.row(&task_row(&task, name))?;
                     }
@@ -254,7 +326,7 @@ pub fn run<C: Clock>(client: &Client<C>, entity: Entity, options: &Options) -> R
             }
         }
         Entity::Activities => {
-            pages += activities(client, options, &mut writer, whole)?;
+            pages += activities(client, options, mapping, &mut writer, whole)?;
         }
         Entity::Contacts => unreachable!(),
     }
@@ -285,6 +357,8 @@ pub fn run<C: Clock>(client: &Client<C>, entity: Entity, options: &Options) -> R
 struct ContactActivity {
     id: i64,
     email: String,
+    /// The contact as the mapping's `[contact]` names it.
+    key: String,
     items: Vec<Value>,
     requests: u64,
 }
@@ -295,6 +369,7 @@ struct ContactActivity {
 fn activities<C: Clock>(
     client: &Client<C>,
     options: &Options,
+    mapping: Option<&Mapping>,
     writer: &mut TableWriter,
     whole: bool,
 ) -> Result<u64> {
@@ -312,16 +387,16 @@ fn activities<C: Clock>(
         options.quiet,
         template,
     )?;
-    let contacts = spool.lines().map(|line| -> Result<(i64, String)> {
+    let contacts = spool.lines().map(|line| -> Result<(i64, String, String)> {
         let record: Value = serde_json::from_str(&line?)?;
         let id = record_id(&record).context("a contact without an id")?;
-        let email = ["emails", "office_emails"]
-            .iter()
-            .find_map(|list| record.pointer(&format!("/{list}/0/email")))
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        Ok((id, email))
+        let email = first_email(&record);
+        let key = match mapping.and_then(Mapping::contact_match) {
+            Some(ContactKey::Id) => id.to_string(),
+            Some(ContactKey::Custom(name)) => custom_value(&record, &name),
+            _ => email.clone(),
+        };
+        Ok((id, email, key))
     });
     let progress = Progress::counter(
         options.quiet,
@@ -335,10 +410,10 @@ fn activities<C: Clock>(
     let mut requests = 0;
     pipeline.run(
         contacts,
-        |chunk: Vec<(i64, String)>| -> Result<Vec<ContactActivity>> {
+        |chunk: Vec<(i64, String, String)>| -> Result<Vec<ContactActivity>> {
             chunk
                 .into_iter()
-                .map(|(id, email)| {
+                .map(|(id, email, key)| {
                     if options.interrupt.as_ref().is_some_and(|i| i.requested()) {
                         return Err(Interrupted(
                             "stopped by Ctrl-C; nothing written (the previous output is as it was)"
@@ -351,6 +426,7 @@ fn activities<C: Clock>(
                     Ok(ContactActivity {
                         id,
                         email,
+                        key,
                         items,
                         requests: n,
                     })
@@ -361,6 +437,7 @@ fn activities<C: Clock>(
             for ContactActivity {
                 id,
                 email,
+                key,
                 items,
                 requests: n,
             } in chunk?
@@ -373,6 +450,8 @@ fn activities<C: Clock>(
                             o.entry("contact_id").or_insert_with(|| id.into());
                         }
                         writer.json(&activity)?;
+                    } else if let (Some(m), Value::Object(o)) = (mapping, &activity) {
+                        writer.row(&m.reverse_record(o, &key))?;
                     } else {
                         writer.row(&activity_row(&activity, id, &email))?;
                     }

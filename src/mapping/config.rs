@@ -60,6 +60,50 @@ pub struct MappingFile {
     pub business: Option<BTreeMap<String, ValueSpec>>,
     #[serde(default)]
     pub family: Option<FamilySection>,
+    /// For activity and task mappings: the column that names each row's contact.
+    #[serde(default)]
+    pub contact: Option<ContactSection>,
+}
+
+/// `[contact] match = "email", column = "Contact Email"`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactSection {
+    /// `email`, `id` or `custom:NAME`, as `--match` takes it.
+    #[serde(rename = "match", default = "default_key")]
+    pub key: String,
+    pub column: Option<String>,
+}
+
+fn default_key() -> String {
+    "email".into()
+}
+
+/// How a row's contact is found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContactKey {
+    /// Any of the contact's emails, ignoring case.
+    Email,
+    Id,
+    /// A custom field holding an external id.
+    Custom(String),
+}
+
+impl ContactKey {
+    pub fn parse(text: &str) -> Result<ContactKey, String> {
+        match text.trim() {
+            "email" => Ok(ContactKey::Email),
+            "id" => Ok(ContactKey::Id),
+            other => match other.strip_prefix("custom:") {
+                Some(name) if !name.trim().is_empty() => {
+                    Ok(ContactKey::Custom(name.trim().to_string()))
+                }
+                _ => Err(format!(
+                    "{other:?}: expected email, id, or custom:NAME (a custom field holding an external id)"
+                )),
+            },
+        }
+    }
 }
 
 fn default_entity() -> String {

@@ -16,6 +16,7 @@ mod date;
 mod email;
 mod infer;
 mod phone;
+mod record;
 mod targets;
 mod text;
 mod value;
@@ -27,7 +28,7 @@ use anyhow::{Context, Result};
 
 use crate::finding::Finding;
 use crate::read::{ReadOptions, Row};
-use crate::schema::{ContactInput, ScalarField};
+use crate::schema::{ContactInput, ScalarField, ScalarValue};
 
 pub use compile::{did_you_mean, source_options, Problem, Problems};
 pub use config::MappingFile;
@@ -45,6 +46,8 @@ pub type LeftOut = std::collections::BTreeMap<&'static str, usize>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Entity {
     Contact,
+    Activity,
+    Task,
 }
 
 impl Entity {
@@ -52,9 +55,19 @@ impl Entity {
     pub fn parse(name: &str) -> Result<Entity, String> {
         match name.trim() {
             "contact" => Ok(Entity::Contact),
+            "activity" => Ok(Entity::Activity),
+            "task" => Ok(Entity::Task),
             other => Err(format!(
-                "{other:?} is not supported yet; this version maps rows to \"contact\""
+                "{other:?}: a mapping maps rows to \"contact\", \"activity\" or \"task\""
             )),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Entity::Contact => "contact",
+            Entity::Activity => "activity",
+            Entity::Task => "task",
         }
     }
 }
@@ -72,6 +85,8 @@ pub struct Mapping {
     targets: Vec<Target>,
     /// Phone and custom field targets, to size those lists once per row.
     list_sizes: (usize, usize),
+    /// For activities and tasks: how a row's contact is found.
+    contact_match: Option<config::ContactKey>,
 }
 
 /// A row after mapping: the record it becomes and what went wrong on the way.
@@ -79,6 +94,10 @@ pub struct Mapping {
 pub struct MappedRow {
     pub row: usize,
     pub contact: ContactInput,
+    /// An activity or a task, in the API's input shape (empty for contacts).
+    pub record: serde_json::Map<String, serde_json::Value>,
+    /// The key naming an activity's or task's contact, as the row gives it.
+    pub contact_key: Option<String>,
     pub findings: Vec<Finding>,
 }
 
@@ -97,18 +116,25 @@ impl Mapping {
         let read_options = c.read_options(file);
         let targets = match entity {
             Entity::Contact => contact::targets(&mut c, file),
+            Entity::Activity | Entity::Task => record::targets(&mut c, file, entity),
         };
         let count = |f: fn(&Target) -> bool| targets.iter().filter(|t| f(t)).count();
         let list_sizes = (
             count(|t| matches!(t, Target::Phone(_))),
             count(|t| matches!(t, Target::CustomField(..))),
         );
+        let contact_match = file
+            .contact
+            .as_ref()
+            .and_then(|s| config::ContactKey::parse(&s.key).ok())
+            .filter(|_| entity != Entity::Contact);
         Ok(Mapping {
             entity,
             read_options,
             columns: c.finish()?,
             targets,
             list_sizes,
+            contact_match,
         })
     }
 
@@ -147,6 +173,8 @@ impl Mapping {
             columns: &self.columns,
             row,
             findings: &mut out.findings,
+            record: &mut out.record,
+            contact_key: &mut out.contact_key,
         };
         // Sized once: pushing into empty lists reallocates as they grow.
         out.contact.phones.reserve(self.list_sizes.0);
@@ -178,6 +206,44 @@ impl Mapping {
             *left_out.entry(list).or_default() += n;
         }
         cells
+    }
+
+    /// The cells of an activity or task (as the API returns it), its contact named by
+    /// `contact_key` (the email, id or custom field value the mapping's `[contact]` asks for).
+    pub fn reverse_record(
+        &self,
+        record: &serde_json::Map<String, serde_json::Value>,
+        contact_key: &str,
+    ) -> Vec<String> {
+        let mut cells = vec![String::new(); self.columns.len()];
+        for target in &self.targets {
+            match target {
+                Target::RecordField(field, rule) => {
+                    if let Some(value) = record::from_json(*field, record) {
+                        rule.write(&value, &mut cells);
+                    }
+                }
+                Target::ContactKey(rule) => {
+                    rule.write(&ScalarValue::Text(contact_key.to_string()), &mut cells)
+                }
+                _ => {}
+            }
+        }
+        cells
+    }
+
+    /// The column an activity's or task's field (or `contact`, its key) is read from.
+    pub fn record_column(&self, field: &str) -> Option<usize> {
+        self.targets.iter().find_map(|t| match t {
+            Target::RecordField(f, rule) if f.name == field => rule.primary_column(),
+            Target::ContactKey(rule) if field == "contact" => rule.primary_column(),
+            _ => None,
+        })
+    }
+
+    /// How an activity or task mapping names each row's contact.
+    pub fn contact_match(&self) -> Option<config::ContactKey> {
+        self.contact_match.clone()
     }
 
     /// The column holding the contact id, if the mapping has one.

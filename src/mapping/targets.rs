@@ -32,6 +32,10 @@ pub(crate) enum Target {
     Category(CategoryRule),
     CustomField(String, ValueRule),
     Note(NoteRule),
+    /// A field of an activity or a task.
+    RecordField(super::record::RecordField, ValueRule),
+    /// The column naming an activity's or task's contact.
+    ContactKey(ValueRule),
 }
 
 /// Whose fields a [`Target::Person`] fills.
@@ -100,6 +104,9 @@ pub(crate) struct Ctx<'a> {
     pub columns: &'a [String],
     pub row: &'a Row,
     pub findings: &'a mut Vec<Finding>,
+    /// Where activity and task fields go.
+    pub record: &'a mut serde_json::Map<String, serde_json::Value>,
+    pub contact_key: &'a mut Option<String>,
 }
 
 impl Ctx<'_> {
@@ -326,6 +333,13 @@ impl Target {
                     });
                 }
             }
+            Target::RecordField(field, rule) => {
+                if let Some(value) = ctx.value(rule) {
+                    let json = super::record::to_json(*field, value);
+                    ctx.record.insert(field.name.to_string(), json);
+                }
+            }
+            Target::ContactKey(rule) => *ctx.contact_key = ctx.text(rule),
             Target::Note(rule) => {
                 if let Some(note) = ctx.text(&rule.note) {
                     let subject = rule
@@ -435,6 +449,8 @@ impl Target {
                     rule.write(&text(&field.value), cells);
                 }
             }
+            // Activities and tasks are written back by `Mapping::reverse_record`.
+            Target::RecordField(..) | Target::ContactKey(_) => {}
             Target::Note(rule) => {
                 let accepts = |n: &ContactNoteInput| {
                     !(n.note.is_empty() && n.subject.is_empty())
@@ -462,7 +478,9 @@ impl Target {
             Target::ContactId(rule)
             | Target::AssignedTo(rule)
             | Target::ContactType(rule)
-            | Target::CustomField(_, rule) => {
+            | Target::CustomField(_, rule)
+            | Target::RecordField(_, rule)
+            | Target::ContactKey(rule) => {
                 vec![rule]
             }
             Target::Phone(rule) => vec![&rule.value],

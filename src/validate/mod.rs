@@ -17,13 +17,16 @@ use std::hash::BuildHasher;
 use foldhash::quality::RandomState;
 
 use crate::finding::{Finding, Severity};
-use crate::mapping::{MappedRow, Mapping};
+use crate::mapping::{Entity, MappedRow, Mapping};
 use crate::schema::{ScalarField, ScalarValue};
 
 pub use pipeline::{run, Summary};
 
 /// Record-level rules: what the API requires of every contact.
 pub fn check_record(mapping: &Mapping, mapped: &mut MappedRow) {
+    if mapping.entity != Entity::Contact {
+        return check_activity_or_task(mapping, mapped);
+    }
     let contact = &mapped.contact;
     let mut missing = Vec::new();
     for field in [ScalarField::FirstName, ScalarField::LastName] {
@@ -64,6 +67,46 @@ pub fn check_record(mapping: &Mapping, mapped: &mut MappedRow) {
             },
             severity: Severity::Error,
         });
+    }
+}
+
+/// What the API requires of an activity (a title) or a task (a title and a start or due
+/// date), and of both: the key naming the contact.
+fn check_activity_or_task(mapping: &Mapping, mapped: &mut MappedRow) {
+    let mut missing: Vec<(&str, &str)> = Vec::new();
+    if !mapped.record.contains_key("title") {
+        missing.push(("title", "title"));
+    }
+    if mapping.entity == Entity::Task
+        && !mapped.record.contains_key("start_date")
+        && !mapped.record.contains_key("due_date")
+    {
+        missing.push(("start_date", "a start or due date"));
+    }
+    if mapped.contact_key.is_none() {
+        missing.push(("contact", "the contact's key"));
+    }
+    for (field, what) in missing {
+        let column = mapping.record_column(field);
+        // A value that failed to convert has its own finding already.
+        let reported = column.is_some()
+            && mapped
+                .findings
+                .iter()
+                .any(|f| f.column_index == column && f.severity == Severity::Error);
+        if reported {
+            continue;
+        }
+        mapped.findings.push(
+            Finding::error(mapped.row, column, &mapping.columns, "required")
+                .field(field)
+                .message(match column {
+                    Some(_) => format!("{what} is required by BigContacts, and this cell is blank"),
+                    None => format!(
+                        "{what} is required by BigContacts, and the mapping does not fill it"
+                    ),
+                }),
+        );
     }
 }
 

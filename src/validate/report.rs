@@ -380,7 +380,13 @@ impl EmitWriter {
         {
             return Ok(());
         }
-        self.out.json(&mapped.contact)
+        match &mapped.contact_key {
+            // An activity or task: its body, and the key that finds its contact.
+            Some(key) => self
+                .out
+                .json(&serde_json::json!({"contact": key, "body": mapped.record})),
+            None => self.out.json(&mapped.contact),
+        }
     }
 
     pub fn finish(self) -> Result<()> {

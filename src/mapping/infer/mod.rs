@@ -8,6 +8,7 @@
 //! person can check it; what is still unplaced is sent as a custom field by its name.
 
 mod headers;
+mod records;
 mod values;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -66,6 +67,10 @@ struct Plan {
 /// A starting mapping for `headers` and the sampled `rows` (cells by column), as TOML with
 /// comments.
 pub fn infer_mapping(headers: &[String], rows: &[Vec<String>], source_name: &str) -> String {
+    // A call log or a task list maps to activities or tasks.
+    if let Some(mapping) = records::infer(headers, rows, source_name) {
+        return mapping;
+    }
     let column = |i: usize| -> Values<'_> {
         Values(
             rows.iter()
