@@ -1042,3 +1042,224 @@ fn per_row_lookup_by_email_matches_exactly_not_by_substring() {
     assert_eq!(contact_with(&sb, "p1@example.com")["first_name"], "Changed");
     assert_eq!(contact_with(&sb, "p11@example.com")["first_name"], "F11");
 }
+
+const CALLS: &str = r#"
+entity = "activity"
+[contact]
+match = "email"
+column = "Contact"
+[fields]
+title = "Subject"
+activity_type = "Type"
+description = "Notes"
+"#;
+
+/// `n` calls to the contacts c0…c49@calls.test, then one to nobody and one to the twins.
+fn call_log(n: usize) -> String {
+    let mut text = String::from("Contact,Subject,Type,Notes\n");
+    for i in 0..n {
+        text.push_str(&format!(
+            "c{}@calls.test,Call {i},{},Notes {i}\n",
+            i % 50,
+            ["Phone call", "Meeting", "Email"][i % 3]
+        ));
+    }
+    text.push_str("nobody@calls.test,Call to nobody,Phone call,\n");
+    text.push_str("twin@calls.test,Call to a twin,Phone call,\n");
+    text
+}
+
+/// The contacts the call log names, two of them sharing one email; imported by bcetl,
+/// which keeps them exactly once whatever the sandbox's faults.
+fn call_contacts(sb: &TestSandbox, dir: &Workdir, out: &str) {
+    let mut text = String::from("First,Last,Email,Phone,City,Birthday,Legacy\n");
+    for i in 0..50 {
+        text.push_str(&format!("C,N{i},c{i}@calls.test,,,,\n"));
+    }
+    text.push_str("T,Twin,twin@calls.test,,,,\nT,Twin,twin@calls.test,,,,\n");
+    dir.write("in.csv", text);
+    dir.write("m.toml", MAPPING);
+    let r = run(bcetl_import_to(sb, dir, out, &["--rate", "1000"]));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}
+
+/// Activities by title, with their contact's id, from the sandbox's database.
+fn activities_by_title(db: &Path) -> HashMap<String, Vec<i64>> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT contact_id, doc FROM activities")
+        .unwrap();
+    let mut out: HashMap<String, Vec<i64>> = HashMap::new();
+    for row in stmt
+        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+        .unwrap()
+    {
+        let (contact, doc) = row.unwrap();
+        let doc: Value = serde_json::from_str(&doc).unwrap();
+        out.entry(doc["title"].as_str().unwrap().to_string())
+            .or_default()
+            .push(contact);
+    }
+    out
+}
+
+fn import_calls(sb: &TestSandbox, dir: &Workdir, out: &str, extra: &[&str]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bcetl"));
+    cmd.current_dir(dir.path(""))
+        .args([
+            "import",
+            "calls.csv",
+            "-m",
+            "calls.toml",
+            "--out",
+            out,
+            "-q",
+        ])
+        .args(["--base-url", &sb.sandbox.url, "--rate", "1000"])
+        .args(extra)
+        .env("BIGCONTACTS_TOKEN", sb.admin());
+    run(cmd)
+}
+
+#[test]
+fn a_call_log_is_imported_once_each_under_faults_and_rolled_back() {
+    let dir = Workdir::new();
+    dir.write("calls.csv", call_log(500));
+    dir.write("calls.toml", CALLS);
+    for (faulty, sb) in [
+        (false, sandbox()),
+        (
+            true,
+            sandbox_with(|c| {
+                c.faults.fail_rate = 0.1;
+                c.faults.drop_rate = 0.06;
+                c.faults.seed = 11;
+            }),
+        ),
+    ] {
+        let out = if faulty { "faulty" } else { "clean" };
+        call_contacts(&sb, &dir, &format!("{out}-contacts"));
+        let r = import_calls(&sb, &dir, out, &[]);
+        assert_eq!(
+            r.code, 1,
+            "two rows name no contact or two: {}{}",
+            r.stdout, r.stderr
+        );
+        let found = activities_by_title(&sb.db);
+        assert_eq!(
+            found.len(),
+            500,
+            "{out}: every call, and nothing else: {}",
+            dir.read(&format!("{out}/errors.csv"))
+        );
+        for i in 0..500 {
+            let ids = &found[&format!("Call {i}")];
+            assert_eq!(ids.len(), 1, "{out}: Call {i} exists {} times", ids.len());
+        }
+        let errors = dir.read(&format!("{out}/errors.csv"));
+        assert!(
+            errors.contains("no contact has nobody@calls.test"),
+            "{errors}"
+        );
+        assert!(
+            errors.contains("ambiguous: several contacts have twin@calls.test"),
+            "{errors}"
+        );
+        let success = csv::Reader::from_path(dir.path(&format!("{out}/success.csv")))
+            .unwrap()
+            .into_records()
+            .count();
+        assert_eq!(success, 500, "{out}: each created row once in success.csv");
+        if faulty {
+            let summary: Value = serde_json::from_str(&dir.read("faulty/summary.json")).unwrap();
+            assert!(
+                summary["this_run"]["retries"].as_u64().unwrap() > 0,
+                "the faults hit: {summary}"
+            );
+            println!("under faults: {}", summary["this_run"]);
+        }
+        // The same command again: everything is done, nothing is sent.
+        let again = import_calls(&sb, &dir, out, &[]);
+        assert!(again.stdout.contains("0 created"), "{}", again.stdout);
+        assert_eq!(activities_by_title(&sb.db).len(), 500);
+        // Rollback removes exactly them.
+        let r = bcetl_rollback(&sb, &dir, out);
+        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+        assert!(activities_by_title(&sb.db).is_empty(), "{out}: rolled back");
+    }
+}
+
+#[test]
+fn tasks_of_the_three_kinds_are_imported_with_their_assignees() {
+    let sb = sandbox();
+    for email in [
+        "shirley33@hotmail.com",
+        "robert.hammond@live.com.ar",
+        "mcrae@acme-design.com",
+    ] {
+        let body =
+            serde_json::json!({"first_name": "A", "last_name": "B", "emails": [{"email": email}]});
+        assert_eq!(
+            sb.call("POST", "/api/contacts.json", &sb.admin(), Some(body))
+                .0,
+            200
+        );
+    }
+    let dir = Workdir::new();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bcetl"));
+    cmd.current_dir(dir.path(""))
+        .args([
+            "import",
+            &util::repo_file("samples/task-list.csv"),
+            "-m",
+            &util::repo_file("mappings/task-list.toml"),
+            "--out",
+            "tasks",
+            "-q",
+        ])
+        .args(["--base-url", &sb.sandbox.url, "--rate", "1000"])
+        .env("BIGCONTACTS_TOKEN", sb.admin());
+    let r = run(cmd);
+    assert_eq!(
+        r.code, 1,
+        "two rows are invalid on purpose: {}{}",
+        r.stdout, r.stderr
+    );
+    assert!(r.stdout.contains("4 created"), "{}", r.stdout);
+    let conn = rusqlite::Connection::open(&sb.db).unwrap();
+    let docs: Vec<Value> = conn
+        .prepare("SELECT doc FROM tasks")
+        .unwrap()
+        .query_map([], |r| r.get::<_, String>(0))
+        .unwrap()
+        .map(|d| serde_json::from_str(&d.unwrap()).unwrap())
+        .collect();
+    assert_eq!(docs.len(), 4);
+    let event = |title: &str| docs.iter().find(|d| d["title"] == title).unwrap().clone();
+    assert_eq!(event("Follow up with Shirley")["event"], "task_new");
+    assert_eq!(event("Quarterly review")["event"], "meeting_new");
+    assert_eq!(event("Prefers morning calls")["event"], "note_new");
+    assert_eq!(
+        event("Follow up with Shirley")["assigned_to"]["email"],
+        "paul.farnan@gmail.com"
+    );
+    assert_eq!(event("Send contract")["priority"], "u");
+    assert_eq!(
+        event("Follow up with Shirley")["due_date"]
+            .as_str()
+            .map(|d| &d[..10]),
+        Some("2026-12-15")
+    );
+    let errors = dir.read("tasks/errors.csv");
+    assert!(
+        errors.contains("a start or due date is required"),
+        "{errors}"
+    );
+    // Rollback deletes the tasks.
+    let r = bcetl_rollback(&sb, &dir, "tasks");
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let left: i64 = conn
+        .query_row("SELECT COUNT(*) FROM tasks", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(left, 0);
+}

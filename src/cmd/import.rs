@@ -35,9 +35,10 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
             "--match id: the mapping has no column for the contact id; add `id = \"COLUMN\"` under [fields]"
         );
     }
-    if mapping.entity != crate::mapping::Entity::Contact {
+    let records = mapping.entity != crate::mapping::Entity::Contact;
+    if records && (args.mode != ImportMode::Create || args.plan) {
         bail!(
-            "{}: entity = \"{}\": this version checks, dry-runs (bcetl validate) and exports activities and tasks with a mapping; importing them is not done yet",
+            "{}: entity = \"{}\": this version creates activities and tasks (--mode create, no --plan); each row names its contact through the mapping's [contact]",
             args.mapping.display(),
             mapping.entity.name()
         );
@@ -57,7 +58,15 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
     let client = &connection.client;
     // The rows, for the progress bar's ETA and to weigh the two ways of finding contacts.
     let rows = count_rows(&args)?;
-    let lookup = choose_lookup(&args, &match_key, mode, rows, client)?;
+    // Activities and tasks find their contact by the mapping's [contact] key.
+    let match_key = match mapping.contact_match() {
+        Some(crate::mapping::ContactKey::Id) => import::MatchKey::Id,
+        Some(crate::mapping::ContactKey::Custom(name)) => import::MatchKey::Custom(name),
+        Some(crate::mapping::ContactKey::Email) => import::MatchKey::Email,
+        None => match_key,
+    };
+    let lookup_mode = if records { import::Mode::Upsert } else { mode };
+    let lookup = choose_lookup(&args, &match_key, lookup_mode, rows, client)?;
     let options = import::Options {
         mode,
         match_key,
@@ -120,6 +129,7 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
         ),
         ("server", connection.target.clone()),
         ("blank", format!("{:?}", args.blank).to_lowercase()),
+        ("entity", mapping.entity.name().to_string()),
     ];
     let journal = Journal::open(&out, &identity)?;
 
@@ -131,21 +141,22 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
     let stop = interrupt.clone();
     let table = table.until(move || stop.requested());
     let source = format!("{} ({})", table.path.display(), table.description);
-    let stats = import::run(
-        table,
-        &mapping,
-        client,
-        &journal,
-        &options,
-        |c: Counts| {
-            bar.set(c.done as u64);
-            bar.message(format!(
-                "created {}, updated {}, not done {}",
-                c.created, c.updated, c.failed
-            ));
-        },
-        || interrupt.requested(),
-    )?;
+    let show = |c: Counts| {
+        bar.set(c.done as u64);
+        bar.message(format!(
+            "created {}, updated {}, not done {}",
+            c.created, c.updated, c.failed
+        ));
+    };
+    let stats = if records {
+        import::run_records(table, &mapping, client, &journal, &options, show, || {
+            interrupt.requested()
+        })?
+    } else {
+        import::run(table, &mapping, client, &journal, &options, show, || {
+            interrupt.requested()
+        })?
+    };
     bar.finish();
     // The input again, for the cells of errors.csv.
     let (input, _) = super::open_with_mapping(&args.input, &args.mapping, &args.read)?;
@@ -309,12 +320,23 @@ fn dry_run(
             {
                 return Ok(());
             }
-            requests.json(&serde_json::json!({
-                "row": mapped.row,
-                "method": "POST",
-                "path": "/api/contacts.json",
-                "body": mapped.contact,
-            }))
+            let request = match &mapped.contact_key {
+                // An activity or a task: the contact is found when the import runs.
+                Some(key) => serde_json::json!({
+                    "row": mapped.row,
+                    "method": "POST",
+                    "path": if mapping.entity == crate::mapping::Entity::Task { "/api/tasks.json" } else { "/api/contact/{id}/activity.json" },
+                    "contact": key,
+                    "body": mapped.record,
+                }),
+                None => serde_json::json!({
+                    "row": mapped.row,
+                    "method": "POST",
+                    "path": "/api/contacts.json",
+                    "body": mapped.contact,
+                }),
+            };
+            requests.json(&request)
         },
         |_| {},
     )?;

@@ -397,6 +397,19 @@ impl Journal {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Like [`Journal::created_contacts`], with each row's key (for an activity, its
+    /// contact's id, which its address on the server needs).
+    pub fn created_with_keys(&self) -> Result<Vec<(usize, i64, String)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT row, contact_id, COALESCE(key, '') FROM rows WHERE state = 'created' AND contact_id IS NOT NULL ORDER BY row",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, i64>(0)? as usize, r.get(1)?, r.get(2)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// What the journal was started for (`server`, `input`…).
     pub fn identity(&self, key: &str) -> Result<Option<String>> {
         Ok(self

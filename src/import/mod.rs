@@ -21,6 +21,7 @@ mod lookup;
 mod merge;
 mod outputs;
 mod plan;
+mod records;
 mod resolve;
 mod rollback;
 
@@ -32,6 +33,7 @@ use anyhow::{Context, Result};
 pub use journal::{Journal, State};
 use lookup::Key;
 pub use lookup::{Finder, Lookup};
+pub use records::run as run_records;
 
 pub use outputs::{write_outputs, Totals};
 pub use plan::{plan, Plan};

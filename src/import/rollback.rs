@@ -72,7 +72,11 @@ pub fn rollback<C: Clock>(
         done += 1;
         progress(done);
     }
-    let created = journal.created_contacts()?;
+    // What the import created: contacts, or the activities or tasks of an import of those.
+    let entity = journal
+        .identity("entity")?
+        .unwrap_or_else(|| "contact".into());
+    let created = journal.created_with_keys()?;
     let workers = Pipeline {
         chunk_size: 1,
         chunks_in_flight: concurrency.max(1) * 4,
@@ -82,10 +86,15 @@ pub fn rollback<C: Clock>(
     let source = created.into_iter().take_while(|_| !interrupted()).map(Ok);
     workers.run(
         source,
-        |rows: Vec<(usize, i64)>| -> Result<Vec<(usize, Result<bool, ApiError>)>> {
+        |rows: Vec<(usize, i64, String)>| -> Result<Vec<(usize, Result<bool, ApiError>)>> {
             rows.into_iter()
-                .map(|(row, id)| {
-                    let outcome = match client.delete_contact(id) {
+                .map(|(row, id, key)| {
+                    let deleted = match entity.as_str() {
+                        "activity" => client.delete_activity(key.parse().unwrap_or(0), id),
+                        "task" => client.delete_task(id),
+                        _ => client.delete_contact(id),
+                    };
+                    let outcome = match deleted {
                         Ok(()) => Ok(true),
                         Err(ApiError::NotFound { .. }) => Ok(false),
                         Err(e @ ApiError::Unauthorized { .. }) => return Err(e.into()),

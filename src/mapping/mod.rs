@@ -31,7 +31,7 @@ use crate::read::{ReadOptions, Row};
 use crate::schema::{ContactInput, ScalarField, ScalarValue};
 
 pub use compile::{did_you_mean, source_options, Problem, Problems};
-pub use config::MappingFile;
+pub use config::{ContactKey, MappingFile};
 pub use date::{parse_date, DateFormats};
 pub use email::check_email;
 pub use infer::{infer_mapping, SAMPLE_ROWS};

@@ -1,0 +1,363 @@
+//! Importing activities and tasks: each row's contact found by its key, each record created
+//! exactly once with the same journal as contacts.
+//!
+//! A row's intent (its contact's id as the key, the body) is durable before it is sent; a
+//! create whose answer was lost is looked up before anything is sent again: an activity
+//! among its contact's, a task among those of its kind, by title (and type and description,
+//! or dates and contact), created no earlier than the request and claimed by no other row.
+//! Activities are sent form-encoded, as the original guide documents (the sandbox and the
+//! newer summary also take JSON); tasks as JSON, as the summary shows.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use serde_json::{Map, Value};
+
+use super::journal::{Journal, Outcome, Pending, State};
+use super::lookup::{Finder, Key};
+use super::{errors_of, not_applied_state, refused, Counts, Options, RowOutcome, RunStats};
+use crate::api::{ApiError, Client};
+use crate::clock::{unix_now, Clock};
+use crate::mapping::config::ContactKey;
+use crate::mapping::{Entity, Mapping};
+use crate::pipeline::{Pipeline, Workers};
+use crate::read::{Row, Table};
+use crate::schema::{parse_timestamp, ActivityInput, TaskInput};
+
+/// Rows whose intents are written in one commit (as for contacts).
+const ROWS_PER_COMMIT: usize = 8;
+
+/// Slack on "created no earlier than the request", as for contacts.
+const CLOCK_SLACK_SECS: i64 = 3;
+const UNKNOWN_CLOCK_SLACK_SECS: i64 = 600;
+
+/// Runs the import of activity or task rows.
+pub fn run<C: Clock>(
+    table: Table,
+    mapping: &Mapping,
+    client: &Client<C>,
+    journal: &Journal,
+    options: &Options,
+    progress: impl Fn(Counts),
+    interrupted: impl Fn() -> bool,
+) -> Result<RunStats> {
+    let started = Instant::now();
+    let mut stats = RunStats::default();
+    let entity = mapping.entity;
+    // Pass 1: what an earlier run left unknown: found → created; not found → sent again
+    // by the file pass.
+    for pending in journal.pending()? {
+        let outcome = match find_created(client, journal, entity, &pending)? {
+            Some(id) => {
+                stats.resolved_by_lookup += 1;
+                Outcome::Created(id)
+            }
+            None => refused(
+                State::Failed,
+                Some(&pending.key),
+                "not applied; sent again".into(),
+            ),
+        };
+        journal.record(&[(pending.row, outcome)])?;
+    }
+    if options.lookup == super::Lookup::Index {
+        stats.indexed = super::index_account(client, journal)?;
+    }
+    let finder = Finder {
+        journal,
+        client,
+        lookup: options.lookup,
+    };
+    let sent = AtomicUsize::new(0);
+    let mut counts = Counts::default();
+    let writers = Pipeline {
+        chunk_size: ROWS_PER_COMMIT,
+        chunks_in_flight: options.concurrency.max(1) * 2,
+        workers: Workers::Threads(options.concurrency.max(1)),
+    };
+    writers.run(
+        table.rows,
+        |rows: Vec<Row>| import_chunk(&rows, mapping, &finder, &sent),
+        |outcomes| {
+            for outcome in outcomes? {
+                stats.rows_read += 1;
+                counts.done += 1;
+                match outcome {
+                    RowOutcome::Created => counts.created += 1,
+                    RowOutcome::Invalid | RowOutcome::Rejected | RowOutcome::Failed => {
+                        counts.failed += 1
+                    }
+                    _ => {}
+                }
+            }
+            progress(counts);
+            Ok(())
+        },
+    )?;
+    stats.sent = sent.load(Ordering::Relaxed);
+    stats.interrupted = interrupted();
+    // Pass 3: answers lost in pass 2, one at a time: looked up, else sent again (a few
+    // times, each looked up first); what is still unknown is resolved by the next run.
+    if !stats.interrupted {
+        for mut pending in journal.pending()? {
+            for _ in 0..super::RESEND_ATTEMPTS {
+                if let Some(id) = find_created(client, journal, entity, &pending)? {
+                    stats.resolved_by_lookup += 1;
+                    journal.created(pending.row, id)?;
+                    break;
+                }
+                pending.sent_at = unix_now();
+                pending.server_offset = client.server_offset();
+                journal.sending(&pending)?;
+                stats.resent += 1;
+                match send(client, entity, &pending) {
+                    Ok(id) => {
+                        journal.created(pending.row, id)?;
+                        break;
+                    }
+                    Err(e) if e.may_have_been_applied() => continue,
+                    Err(e @ ApiError::Unauthorized { .. }) => return Err(e.into()),
+                    Err(e) => {
+                        let state = not_applied_state(&e);
+                        journal.not_created(
+                            pending.row,
+                            state,
+                            Some(&pending.key),
+                            &e.to_string(),
+                        )?;
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    stats.seconds = started.elapsed().as_secs_f64();
+    Ok(stats)
+}
+
+fn import_chunk<C: Clock>(
+    rows: &[Row],
+    mapping: &Mapping,
+    finder: &Finder<C>,
+    sent: &AtomicUsize,
+) -> Result<Vec<RowOutcome>> {
+    let journal = finder.journal;
+    let client = finder.client;
+    let mut outcomes = vec![RowOutcome::AlreadyDone; rows.len()];
+    let mut records: Vec<(usize, Outcome)> = Vec::new();
+    let mut intents: Vec<(usize, Pending)> = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        if journal.state(row.number)?.is_some_and(State::is_final) {
+            continue;
+        }
+        let mut mapped = mapping.apply(row);
+        crate::validate::check_record(mapping, &mut mapped);
+        if let Some(reason) = errors_of(&mapped) {
+            records.push((row.number, refused(State::Invalid, None, reason)));
+            outcomes[i] = RowOutcome::Invalid;
+            continue;
+        }
+        let key_text = mapped.contact_key.clone().unwrap_or_default();
+        let custom;
+        let key = match mapping.contact_match() {
+            Some(ContactKey::Id) => match key_text.trim().parse::<i64>() {
+                Ok(id) => Key::Id(id),
+                Err(_) => {
+                    let reason = format!("{key_text:?} is not a contact id");
+                    records.push((row.number, refused(State::Invalid, None, reason)));
+                    outcomes[i] = RowOutcome::Invalid;
+                    continue;
+                }
+            },
+            Some(ContactKey::Custom(name)) => {
+                custom = super::MatchKey::custom(&name, &key_text);
+                Key::Custom(&custom)
+            }
+            _ => Key::Email(&key_text),
+        };
+        let contact = match finder.find(&key, 2)?.as_slice() {
+            [(id, _)] => *id,
+            [] => {
+                let reason = format!("no contact has {key_text}; the row names its contact by it");
+                records.push((
+                    row.number,
+                    refused(State::Rejected, Some(&key_text), reason),
+                ));
+                outcomes[i] = RowOutcome::Rejected;
+                continue;
+            }
+            _ => {
+                let reason = format!("ambiguous: several contacts have {key_text}; not guessed");
+                records.push((
+                    row.number,
+                    refused(State::Rejected, Some(&key_text), reason),
+                ));
+                outcomes[i] = RowOutcome::Rejected;
+                continue;
+            }
+        };
+        intents.push((
+            i,
+            Pending {
+                row: row.number,
+                key: contact.to_string(),
+                sent_at: unix_now(),
+                server_offset: client.server_offset(),
+                body: Value::Object(mapped.record).to_string(),
+                existing: None,
+            },
+        ));
+    }
+    let pending: Vec<Pending> = intents.iter().map(|(_, p)| p.clone()).collect();
+    journal.sending_all(&pending)?;
+    for (i, pending) in &intents {
+        sent.fetch_add(1, Ordering::Relaxed);
+        let (outcome, record) = match send(client, mapping.entity, pending) {
+            Ok(id) => (RowOutcome::Created, Some(Outcome::Created(id))),
+            Err(e) if e.may_have_been_applied() => (RowOutcome::Unknown, None),
+            Err(e @ ApiError::Unauthorized { .. }) => {
+                journal.record(&records)?;
+                return Err(e.into());
+            }
+            Err(e) => {
+                let state = not_applied_state(&e);
+                let outcome = if state == State::Rejected {
+                    RowOutcome::Rejected
+                } else {
+                    RowOutcome::Failed
+                };
+                (
+                    outcome,
+                    Some(refused(state, Some(&pending.key), e.to_string())),
+                )
+            }
+        };
+        outcomes[*i] = outcome;
+        records.extend(record.map(|r| (pending.row, r)));
+    }
+    journal.record(&records)?;
+    Ok(outcomes)
+}
+
+/// Sends one create; the new record's id.
+fn send<C: Clock>(client: &Client<C>, entity: Entity, pending: &Pending) -> Result<i64, ApiError> {
+    let record: Map<String, Value> = serde_json::from_str(&pending.body).unwrap_or_default();
+    let contact: i64 = pending.key.parse().unwrap_or(0);
+    let id = match entity {
+        Entity::Activity => {
+            let text = |k: &str| record.get(k).and_then(Value::as_str).map(String::from);
+            let input = ActivityInput {
+                title: text("title"),
+                activity_type: text("activity_type"),
+                description: text("description"),
+            };
+            client.create_activity(contact, &input)?.id
+        }
+        _ => {
+            let mut body = record.clone();
+            body.insert("contacts".into(), contact.into());
+            let input: TaskInput =
+                serde_json::from_value(Value::Object(body)).map_err(|e| ApiError::Protocol {
+                    call: "POST /api/tasks".into(),
+                    message: format!("the task's body could not be made: {e}"),
+                })?;
+            client.create_task(&input)?.id
+        }
+    };
+    id.ok_or_else(|| ApiError::Protocol {
+        call: "create".into(),
+        message: "the server answered a create without an id".into(),
+    })
+}
+
+/// The id of the record a lost create made, if it made one.
+fn find_created<C: Clock>(
+    client: &Client<C>,
+    journal: &Journal,
+    entity: Entity,
+    pending: &Pending,
+) -> Result<Option<i64>> {
+    let body: Map<String, Value> = serde_json::from_str(&pending.body).unwrap_or_default();
+    let contact: i64 = pending.key.parse().unwrap_or(0);
+    let earliest = match pending.server_offset {
+        Some(offset) => pending.sent_at + offset - CLOCK_SLACK_SECS,
+        None => pending.sent_at - UNKNOWN_CLOCK_SLACK_SECS,
+    };
+    let text = |v: Option<&Value>| {
+        v.and_then(Value::as_str)
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    };
+    let (path, params) = match entity {
+        Entity::Activity => (format!("/api/contact/{contact}/activity.json"), Vec::new()),
+        _ => (
+            "/api/tasks.json".to_string(),
+            vec![(
+                "event".to_string(),
+                text(body.get("event"))
+                    .chars()
+                    .next()
+                    .map_or("task_new".into(), |_| text(body.get("event"))),
+            )],
+        ),
+    };
+    let mut found: Option<i64> = None;
+    let mut params = params;
+    params.push(("results".into(), "1000".into()));
+    for number in 1.. {
+        let page = client
+            .page::<Value>(&path, &params, number)
+            .with_context(|| format!("looking up a lost create in {path}"))?;
+        if page.items.is_empty() {
+            break;
+        }
+        let held = page.items.len() as u64;
+        for record in &page.items {
+            let Some(id) = crate::export::record_id(record) else {
+                continue;
+            };
+            let same = text(record.get("title")) == text(body.get("title"))
+                && match entity {
+                    Entity::Activity => {
+                        let kind = match record.get("activity_type") {
+                            Some(Value::Object(o)) => text(o.get("activity")),
+                            other => text(other),
+                        };
+                        kind == text(body.get("activity_type"))
+                            && text(record.get("description")) == text(body.get("description"))
+                    }
+                    _ => {
+                        let day = |v: Option<&Value>| {
+                            let t = text(v);
+                            crate::schema::date_part(&t).map(String::from).unwrap_or(t)
+                        };
+                        let task_contact = record
+                            .get("contacts")
+                            .and_then(|c| c.as_array().and_then(|a| a.first()).or(Some(c)))
+                            .and_then(crate::export::record_id);
+                        day(record.get("due_date")) == day(body.get("due_date"))
+                            && day(record.get("start_date")) == day(body.get("start_date"))
+                            && task_contact == Some(contact)
+                    }
+                };
+            let created = record
+                .get("created")
+                .and_then(Value::as_str)
+                .and_then(parse_timestamp)
+                .map(|t| t.timestamp());
+            if same
+                && created.is_some_and(|at| at >= earliest)
+                && found.is_none_or(|f| id < f)
+                && !journal.is_claimed(id)?
+            {
+                found = Some(id);
+            }
+        }
+        if page.total.is_some_and(|t| number * held >= t) {
+            break;
+        }
+    }
+    Ok(found)
+}
