@@ -508,6 +508,7 @@ fn every_answer_form_at_once_with_faults_then_rollback() {
             html_proxy_errors: true,
             escaped_json: true,
             utc_offset_minutes: Some(-180),
+            json_bodies_only: true,
         };
         c.faults.fail_rate = 0.1;
         c.faults.drop_rate = 0.1;
@@ -1178,6 +1179,37 @@ fn a_call_log_is_imported_once_each_under_faults_and_rolled_back() {
             );
             println!("under faults: {}", summary["this_run"]);
         }
+        // Exported through the same mapping, the calls come back as they went in.
+        if !faulty {
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_bcetl"));
+            cmd.current_dir(dir.path(""))
+                .args([
+                    "export",
+                    "back.csv",
+                    "--entity",
+                    "activities",
+                    "-m",
+                    "calls.toml",
+                    "-q",
+                ])
+                .args(["--base-url", &sb.sandbox.url, "--rate", "1000"])
+                .env("BIGCONTACTS_TOKEN", sb.admin());
+            let r = run(cmd);
+            assert_eq!(r.code, 0, "{}", r.stderr);
+            let mut back: Vec<Vec<String>> = csv::Reader::from_path(dir.path("back.csv"))
+                .unwrap()
+                .records()
+                .map(|r| r.unwrap().iter().map(String::from).collect())
+                .collect();
+            let mut sent: Vec<Vec<String>> = csv::Reader::from_reader(call_log(500).as_bytes())
+                .records()
+                .map(|r| r.unwrap().iter().map(String::from).collect())
+                .filter(|r: &Vec<String>| r[0].starts_with('c'))
+                .collect();
+            back.sort();
+            sent.sort();
+            assert_eq!(back, sent, "the same cells, row for row");
+        }
         // The same command again: everything is done, nothing is sent.
         let again = import_calls(&sb, &dir, out, &[]);
         assert!(again.stdout.contains("0 created"), "{}", again.stdout);
@@ -1262,4 +1294,28 @@ fn tasks_of_the_three_kinds_are_imported_with_their_assignees() {
         .query_row("SELECT COUNT(*) FROM tasks", [], |r| r.get(0))
         .unwrap();
     assert_eq!(left, 0);
+}
+
+#[test]
+fn activities_go_as_json_to_a_server_that_refuses_form_fields() {
+    let sb = sandbox_with(|c| c.forms.json_bodies_only = true);
+    let dir = Workdir::new();
+    call_contacts(&sb, &dir, "contacts");
+    dir.write("calls.csv", call_log(20));
+    dir.write("calls.toml", CALLS);
+    let r = import_calls(&sb, &dir, "json", &[]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("20 created"), "{}", r.stdout);
+    let found = activities_by_title(&sb.db);
+    assert_eq!(found.len(), 20);
+    assert!(found.values().all(|ids| ids.len() == 1));
+    // A form-encoded attempt per writer at most was refused (the four start at once), then
+    // JSON for every activity.
+    let posts = sb.stats()["by_endpoint"]["POST /api/contact/{id}/activity"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        (21..=24).contains(&posts),
+        "twenty JSON creates after 1 to 4 refused forms: {posts}"
+    );
 }

@@ -207,6 +207,18 @@ impl<C: Clock> Client<C> {
         )
     }
 
+    /// Creates an activity with a JSON body, as the newer summary shows (for a server that
+    /// does not read the guide's form fields).
+    pub fn create_activity_json(
+        &self,
+        contact: i64,
+        activity: &ActivityInput,
+    ) -> Result<Activity, ApiError> {
+        let path = format!("/api/contact/{contact}/activity.json");
+        let body = Body::Json(serde_json::to_value(activity).expect("an activity serializes"));
+        self.send(Method::POST, &path, body, false)
+    }
+
     pub fn update_activity(
         &self,
         contact: i64,

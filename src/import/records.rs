@@ -25,6 +25,10 @@ use crate::pipeline::{Pipeline, Workers};
 use crate::read::{Row, Table};
 use crate::schema::{parse_timestamp, ActivityInput, TaskInput};
 
+/// Set once a server refused the form-encoded activity and took JSON: the rest of the run
+/// sends JSON. (Process-wide: one import runs per process.)
+static JSON_ACTIVITIES: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Rows whose intents are written in one commit (as for contacts).
 const ROWS_PER_COMMIT: usize = 8;
 
@@ -252,7 +256,23 @@ fn send<C: Clock>(client: &Client<C>, entity: Entity, pending: &Pending) -> Resu
                 activity_type: text("activity_type"),
                 description: text("description"),
             };
-            client.create_activity(contact, &input)?.id
+            // The guide's form fields first; a server that refuses them (400 or 415: not
+            // applied) gets the summary's JSON, and keeps getting it for the rest of the run.
+            if JSON_ACTIVITIES.load(Ordering::Relaxed) {
+                client.create_activity_json(contact, &input)?.id
+            } else {
+                match client.create_activity(contact, &input) {
+                    Ok(made) => made.id,
+                    Err(ApiError::Rejected {
+                        status: 400 | 415, ..
+                    }) => {
+                        let made = client.create_activity_json(contact, &input)?;
+                        JSON_ACTIVITIES.store(true, Ordering::Relaxed);
+                        made.id
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
         }
         _ => {
             let mut body = record.clone();

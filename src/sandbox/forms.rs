@@ -26,6 +26,8 @@ pub struct AnswerForms {
     /// Timestamps written in this offset from UTC, in minutes (`-180` for `-0300`); dates
     /// keep their calendar day and show the offset after midnight.
     pub utc_offset_minutes: Option<i32>,
+    /// Request bodies read as JSON only: form-encoded ones are refused (400).
+    pub json_bodies_only: bool,
 }
 
 impl AnswerForms {
@@ -36,6 +38,7 @@ impl AnswerForms {
         "errors-without-payload",
         "html-proxy-errors",
         "escaped-json",
+        "json-bodies-only",
     ];
 
     /// Turns one form on by name.
@@ -46,6 +49,7 @@ impl AnswerForms {
             "errors-without-payload" => self.errors_without_payload = true,
             "html-proxy-errors" => self.html_proxy_errors = true,
             "escaped-json" => self.escaped_json = true,
+            "json-bodies-only" => self.json_bodies_only = true,
             other => {
                 return Err(format!(
                     "{other:?}: expected one of {}",

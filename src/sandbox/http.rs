@@ -194,12 +194,19 @@ pub fn json_body(req: &ApiRequest) -> Result<Map<String, Value>, String> {
     }
 }
 
-/// A JSON object body, or form fields as one (`a[b]` keys kept as written).
-pub fn json_or_form(req: &ApiRequest) -> Result<Map<String, Value>, String> {
-    if req
+/// A JSON object body, or form fields as one (`a[b]` keys kept as written); a server
+/// answering in the `json-bodies-only` form reads JSON alone, as the newer summary shows.
+pub fn json_or_form(
+    req: &ApiRequest,
+    forms: &super::forms::AnswerForms,
+) -> Result<Map<String, Value>, String> {
+    let is_form = req
         .content_type
-        .starts_with("application/x-www-form-urlencoded")
-    {
+        .starts_with("application/x-www-form-urlencoded");
+    if is_form && forms.json_bodies_only {
+        return Err("The body is not valid JSON: send a JSON object".into());
+    }
+    if is_form {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&req.body)
             .map_err(|e| format!("The form body is not valid: {e}"))?;
         Ok(pairs

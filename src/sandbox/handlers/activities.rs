@@ -66,7 +66,7 @@ pub fn write(
     id: Option<i64>,
     req: &ApiRequest,
 ) -> Result<Reply> {
-    let fields = match activity_fields(req) {
+    let fields = match activity_fields(req, &app.forms) {
         Ok(fields) => fields,
         Err(message) => return Ok(error(StatusCode::BAD_REQUEST, format, "status", &message)),
     };
@@ -150,8 +150,11 @@ pub fn delete(app: &App, user: &UserRow, format: Format, contact: i64, id: i64) 
 
 /// Activity fields from `bigcontacts_contact_activity_form[...]` form fields, or from JSON
 /// (flat, or nested under `bigcontacts_contact_activity_form`).
-fn activity_fields(req: &ApiRequest) -> Result<Vec<(String, String)>, String> {
-    let body = json_or_form(req)?;
+fn activity_fields(
+    req: &ApiRequest,
+    forms: &crate::sandbox::forms::AnswerForms,
+) -> Result<Vec<(String, String)>, String> {
+    let body = json_or_form(req, forms)?;
     let body = match body.get("bigcontacts_contact_activity_form") {
         Some(Value::Object(inner)) => inner.clone(),
         _ => body,

@@ -56,7 +56,7 @@ pub fn write(
     id: Option<i64>,
     req: &ApiRequest,
 ) -> Result<Reply> {
-    let input = match json_or_form(req) {
+    let input = match json_or_form(req, &app.forms) {
         Ok(input) => input,
         Err(message) => return Ok(error(StatusCode::BAD_REQUEST, format, "status", &message)),
     };
