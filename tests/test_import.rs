@@ -1319,3 +1319,70 @@ fn activities_go_as_json_to_a_server_that_refuses_form_fields() {
         "twenty JSON creates after 1 to 4 refused forms: {posts}"
     );
 }
+
+#[test]
+fn tasks_under_faults_exist_once_each() {
+    let sb = sandbox_with(|c| {
+        c.faults.fail_rate = 0.1;
+        c.faults.drop_rate = 0.08;
+        c.faults.seed = 5;
+    });
+    let dir = Workdir::new();
+    call_contacts(&sb, &dir, "contacts");
+    let mut text = String::from("Subject,Kind,Due,Owner,Contact\n");
+    for i in 0..120 {
+        text.push_str(&format!(
+            "Task {i},{},12/{:02}/2026,paul.farnan@gmail.com,c{}@calls.test\n",
+            ["task", "meeting", "note"][i % 3],
+            i % 28 + 1,
+            i % 50
+        ));
+    }
+    dir.write("tasks.csv", text);
+    dir.write(
+        "tasks.toml",
+        "entity = \"task\"\n[contact]\nmatch = \"email\"\ncolumn = \"Contact\"\n[fields]\ntitle = \"Subject\"\nevent = \"Kind\"\ndue_date = { column = \"Due\", date = [\"%m/%d/%Y\"] }\nassigned_to = \"Owner\"\n",
+    );
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bcetl"));
+    cmd.current_dir(dir.path(""))
+        .args([
+            "import",
+            "tasks.csv",
+            "-m",
+            "tasks.toml",
+            "--out",
+            "t",
+            "-q",
+        ])
+        .args(["--base-url", &sb.sandbox.url, "--rate", "1000"])
+        .env("BIGCONTACTS_TOKEN", sb.admin());
+    let r = run(cmd);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let conn = rusqlite::Connection::open(&sb.db).unwrap();
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for doc in conn
+        .prepare("SELECT doc FROM tasks")
+        .unwrap()
+        .query_map([], |r| r.get::<_, String>(0))
+        .unwrap()
+    {
+        let doc: Value = serde_json::from_str(&doc.unwrap()).unwrap();
+        *counts
+            .entry(doc["title"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    assert_eq!(counts.len(), 120);
+    assert!(counts.values().all(|&n| n == 1), "{counts:?}");
+    let summary: Value = serde_json::from_str(&dir.read("t/summary.json")).unwrap();
+    assert!(
+        summary["this_run"]["retries"].as_u64().unwrap() > 0,
+        "the faults hit: {summary}"
+    );
+    assert!(
+        summary["this_run"]["lost_answers_found_by_lookup"]
+            .as_u64()
+            .unwrap()
+            > 0,
+        "a task created with its answer lost was found, not sent twice: {summary}"
+    );
+}
