@@ -1386,3 +1386,41 @@ fn tasks_under_faults_exist_once_each() {
         "a task created with its answer lost was found, not sent twice: {summary}"
     );
 }
+
+#[test]
+fn a_plan_of_a_call_log_gives_the_counts_the_run_then_produces() {
+    let sb = sandbox();
+    let dir = Workdir::new();
+    call_contacts(&sb, &dir, "contacts");
+    dir.write(
+        "calls.csv",
+        call_log(30) + "c1@calls.test,,Phone call,no subject\n",
+    );
+    dir.write("calls.toml", CALLS);
+    let before = sb.stats()["by_endpoint"]["POST /api/contact/{id}/activity"].as_u64();
+    let r = import_calls(&sb, &dir, "plan", &["--plan"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains(
+            "plan: 30 to create, 0 to update, 0 to delete, 0 unchanged, 1 invalid, 2 refused"
+        ),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        sb.stats()["by_endpoint"]["POST /api/contact/{id}/activity"].as_u64(),
+        before,
+        "nothing written"
+    );
+    let plan = dir.read("plan/plan.csv");
+    assert!(
+        plan.contains(",refused,,twin@calls.test,ambiguous"),
+        "{plan}"
+    );
+    let r = import_calls(&sb, &dir, "run", &[]);
+    assert!(
+        r.stdout.contains("30 created") && r.stdout.contains("1 invalid, 2 rejected"),
+        "{}",
+        r.stdout
+    );
+}

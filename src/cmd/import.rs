@@ -36,9 +36,9 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
         );
     }
     let records = mapping.entity != crate::mapping::Entity::Contact;
-    if records && (args.mode != ImportMode::Create || args.plan) {
+    if records && args.mode != ImportMode::Create {
         bail!(
-            "{}: entity = \"{}\": this version creates activities and tasks (--mode create, no --plan); each row names its contact through the mapping's [contact]",
+            "{}: entity = \"{}\": this version creates activities and tasks (--mode create); each row names its contact through the mapping's [contact]",
             args.mapping.display(),
             mapping.entity.name()
         );
@@ -92,7 +92,11 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
         std::fs::create_dir_all(&out)
             .with_context(|| format!("{}: cannot create the output folder", out.display()))?;
         let path = out.join("plan.csv");
-        let plan = import::plan(table, &mapping, client, &options, &path)?;
+        let plan = if records {
+            import::plan_records(table, &mapping, client, &options, &path)?
+        } else {
+            import::plan(table, &mapping, client, &options, &path)?
+        };
         let seconds = plan.writes() as f64 / args.api.rate;
         println!(
             "plan: {} to create, {} to update, {} to delete, {} unchanged, {} invalid, {} refused \

@@ -33,7 +33,7 @@ use anyhow::{Context, Result};
 pub use journal::{Journal, State};
 use lookup::Key;
 pub use lookup::{Finder, Lookup};
-pub use records::run as run_records;
+pub use records::{plan as plan_records, run as run_records};
 
 pub use outputs::{write_outputs, Totals};
 pub use plan::{plan, Plan};

@@ -155,51 +155,17 @@ fn import_chunk<C: Clock>(
         if journal.state(row.number)?.is_some_and(State::is_final) {
             continue;
         }
-        let mut mapped = mapping.apply(row);
-        crate::validate::check_record(mapping, &mut mapped);
-        if let Some(reason) = errors_of(&mapped) {
-            records.push((row.number, refused(State::Invalid, None, reason)));
-            outcomes[i] = RowOutcome::Invalid;
-            continue;
-        }
-        let key_text = mapped.contact_key.clone().unwrap_or_default();
-        let custom;
-        let key = match mapping.contact_match() {
-            Some(ContactKey::Id) => match key_text.trim().parse::<i64>() {
-                Ok(id) => Key::Id(id),
-                Err(_) => {
-                    let reason = format!("{key_text:?} is not a contact id");
-                    records.push((row.number, refused(State::Invalid, None, reason)));
-                    outcomes[i] = RowOutcome::Invalid;
-                    continue;
-                }
-            },
-            Some(ContactKey::Custom(name)) => {
-                custom = super::MatchKey::custom(&name, &key_text);
-                Key::Custom(&custom)
-            }
-            _ => Key::Email(&key_text),
-        };
-        let contact = match finder.find(&key, 2)?.as_slice() {
-            [(id, _)] => *id,
-            [] => {
-                let reason = format!("no contact has {key_text}; the row names its contact by it");
-                records.push((
-                    row.number,
-                    refused(State::Rejected, Some(&key_text), reason),
-                ));
-                outcomes[i] = RowOutcome::Rejected;
+        let (contact, record) = match decide(row, mapping, finder)? {
+            Decided::Refused { state, key, reason } => {
+                records.push((row.number, refused(state, key.as_deref(), reason)));
+                outcomes[i] = if state == State::Invalid {
+                    RowOutcome::Invalid
+                } else {
+                    RowOutcome::Rejected
+                };
                 continue;
             }
-            _ => {
-                let reason = format!("ambiguous: several contacts have {key_text}; not guessed");
-                records.push((
-                    row.number,
-                    refused(State::Rejected, Some(&key_text), reason),
-                ));
-                outcomes[i] = RowOutcome::Rejected;
-                continue;
-            }
+            Decided::Create { contact, record } => (contact, record),
         };
         intents.push((
             i,
@@ -208,7 +174,7 @@ fn import_chunk<C: Clock>(
                 key: contact.to_string(),
                 sent_at: unix_now(),
                 server_offset: client.server_offset(),
-                body: Value::Object(mapped.record).to_string(),
+                body: Value::Object(record).to_string(),
                 existing: None,
             },
         ));
@@ -242,6 +208,138 @@ fn import_chunk<C: Clock>(
     }
     journal.record(&records)?;
     Ok(outcomes)
+}
+
+/// What a row asks for, before anything is sent.
+enum Decided {
+    Refused {
+        state: State,
+        key: Option<String>,
+        reason: String,
+    },
+    /// Create `record` for the contact with this id.
+    Create {
+        contact: i64,
+        record: Map<String, Value>,
+    },
+}
+
+/// Maps and checks a row and finds its contact (the same for the run and the plan).
+fn decide<C: Clock>(row: &Row, mapping: &Mapping, finder: &Finder<C>) -> Result<Decided> {
+    let mut mapped = mapping.apply(row);
+    crate::validate::check_record(mapping, &mut mapped);
+    if let Some(reason) = errors_of(&mapped) {
+        return Ok(Decided::Refused {
+            state: State::Invalid,
+            key: None,
+            reason,
+        });
+    }
+    let key_text = mapped.contact_key.clone().unwrap_or_default();
+    let custom;
+    let key = match mapping.contact_match() {
+        Some(ContactKey::Id) => match key_text.trim().parse::<i64>() {
+            Ok(id) => Key::Id(id),
+            Err(_) => {
+                return Ok(Decided::Refused {
+                    state: State::Invalid,
+                    key: None,
+                    reason: format!("{key_text:?} is not a contact id"),
+                })
+            }
+        },
+        Some(ContactKey::Custom(name)) => {
+            custom = super::MatchKey::custom(&name, &key_text);
+            Key::Custom(&custom)
+        }
+        _ => Key::Email(&key_text),
+    };
+    let refused_with = |reason: String| Decided::Refused {
+        state: State::Rejected,
+        key: Some(key_text.clone()),
+        reason,
+    };
+    Ok(match finder.find(&key, 2)?.as_slice() {
+        [(id, _)] => Decided::Create {
+            contact: *id,
+            record: mapped.record,
+        },
+        [] => refused_with(format!(
+            "no contact has {key_text}; the row names its contact by it"
+        )),
+        _ => refused_with(format!(
+            "ambiguous: several contacts have {key_text}; not guessed"
+        )),
+    })
+}
+
+/// `--plan` for activities and tasks: each row's action (create, or why not) into `path`,
+/// asking the server only to read.
+pub fn plan<C: Clock>(
+    table: Table,
+    mapping: &Mapping,
+    client: &Client<C>,
+    options: &Options,
+    path: &std::path::Path,
+) -> Result<super::Plan> {
+    let scratch = tempfile::tempdir()?;
+    let index = Journal::open(scratch.path(), &[])?;
+    if options.lookup == super::Lookup::Index {
+        super::index_account(client, &index)?;
+    }
+    let finder = Finder {
+        journal: &index,
+        client,
+        lookup: options.lookup,
+    };
+    let columns = ["row", "action", "contact_id", "key", "changes"].map(String::from);
+    let mut out = crate::write::TableWriter::create(
+        Some(path),
+        crate::write::TableFormat::Csv,
+        &columns,
+        crate::write::TableOptions::default(),
+    )?;
+    let mut plan = super::Plan::default();
+    for row in table.rows {
+        let row = row?;
+        let number = row.number.to_string();
+        let line = match decide(&row, mapping, &finder)? {
+            Decided::Refused { state, key, reason } => {
+                let action = if state == State::Invalid {
+                    plan.invalid += 1;
+                    "invalid"
+                } else {
+                    plan.refused += 1;
+                    "refused"
+                };
+                [
+                    number,
+                    action.into(),
+                    String::new(),
+                    key.unwrap_or_default(),
+                    reason,
+                ]
+            }
+            Decided::Create { contact, record } => {
+                plan.create += 1;
+                let title = record
+                    .get("title")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                [
+                    number,
+                    "create".into(),
+                    contact.to_string(),
+                    String::new(),
+                    format!("{} {title:?}", mapping.entity.name()),
+                ]
+            }
+        };
+        out.row(&line)?;
+    }
+    out.finish()?;
+    plan.read_requests = client.stats().requests;
+    Ok(plan)
 }
 
 /// Sends one create; the new record's id.
