@@ -135,28 +135,7 @@ fn yes_no(record: &Value, key: &str) -> String {
 
 /// Emails (or ids, or names) of the users or contact a task names, however it was given.
 fn people(value: Option<&Value>) -> String {
-    let one = |v: &Value| -> String {
-        match v {
-            Value::Object(o) => ["email", "id", "name"]
-                .iter()
-                .find_map(|k| o.get(*k).filter(|v| !v.is_null()))
-                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
-                .unwrap_or_default(),
-            Value::String(s) => s.clone(),
-            Value::Null => String::new(),
-            other => other.to_string(),
-        }
-    };
-    match value {
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(one)
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-            .join("; "),
-        Some(v) => one(v),
-        None => String::new(),
-    }
+    value.map(crate::schema::people).unwrap_or_default()
 }
 
 fn task_row(task: &Value, event: &str) -> Vec<String> {

@@ -359,18 +359,7 @@ fn import_chunk<C: Clock>(
                 journal.record(&records)?;
                 return Err(e.into());
             }
-            Err(e) => {
-                let state = not_applied_state(&e);
-                let row_outcome = if state == State::Rejected {
-                    RowOutcome::Rejected
-                } else {
-                    RowOutcome::Failed
-                };
-                (
-                    row_outcome,
-                    Some(refused(state, Some(&pending.key), e.to_string())),
-                )
-            }
+            Err(e) => not_applied(&e, &pending.key),
         };
         outcomes[*i] = outcome;
         records.extend(record.map(|r| (pending.row, r)));
@@ -606,6 +595,18 @@ pub fn decide<C: Clock>(
             key: Some(key),
         },
     })
+}
+
+/// A row whose request was answered and not applied: rejected for good, or failed for now
+/// (sent again by the next run).
+fn not_applied(e: &ApiError, key: &str) -> (RowOutcome, Option<Outcome>) {
+    let state = not_applied_state(e);
+    let outcome = if state == State::Rejected {
+        RowOutcome::Rejected
+    } else {
+        RowOutcome::Failed
+    };
+    (outcome, Some(refused(state, Some(key), e.to_string())))
 }
 
 /// An error that says the create was not applied: refused for good, or failed for now.

@@ -190,18 +190,7 @@ fn import_chunk<C: Clock>(
                 journal.record(&records)?;
                 return Err(e.into());
             }
-            Err(e) => {
-                let state = not_applied_state(&e);
-                let outcome = if state == State::Rejected {
-                    RowOutcome::Rejected
-                } else {
-                    RowOutcome::Failed
-                };
-                (
-                    outcome,
-                    Some(refused(state, Some(&pending.key), e.to_string())),
-                )
-            }
+            Err(e) => super::not_applied(&e, &pending.key),
         };
         outcomes[*i] = outcome;
         records.extend(record.map(|r| (pending.row, r)));

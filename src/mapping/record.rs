@@ -234,7 +234,7 @@ pub fn from_json(field: RecordField, record: &Map<String, Value>) -> Option<Scal
             ScalarValue::Text(s.strip_suffix("_new").unwrap_or(s).to_string())
         }
         (Kind::Date, Value::String(s)) => ScalarValue::Text(date_part(s).unwrap_or(s).to_string()),
-        (Kind::Users, v) => ScalarValue::Text(people(v)),
+        (Kind::Users, v) => ScalarValue::Text(crate::schema::people(v)),
         (Kind::Text, Value::Object(o)) if field.name == "activity_type" => ScalarValue::Text(
             o.get("activity")
                 .or_else(|| o.get("name"))
@@ -245,29 +245,4 @@ pub fn from_json(field: RecordField, record: &Map<String, Value>) -> Option<Scal
         (_, Value::String(s)) => ScalarValue::Text(s.clone()),
         (_, other) => ScalarValue::Text(other.to_string()),
     })
-}
-
-/// The users (or contact) a record names, however given: emails (or ids), `; `-separated.
-pub fn people(value: &Value) -> String {
-    let one = |v: &Value| -> String {
-        match v {
-            Value::Object(o) => ["email", "id", "name"]
-                .iter()
-                .find_map(|k| o.get(*k).filter(|v| !v.is_null()))
-                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
-                .unwrap_or_default(),
-            Value::String(s) => s.clone(),
-            Value::Null => String::new(),
-            other => other.to_string(),
-        }
-    };
-    match value {
-        Value::Array(items) => items
-            .iter()
-            .map(one)
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-            .join("; "),
-        v => one(v),
-    }
 }

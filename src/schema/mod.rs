@@ -27,7 +27,7 @@ pub use contact::{
 };
 pub use fields::{FieldKind, ScalarField, ScalarValue, Scalars};
 pub use lenient::{date_part, parse_timestamp, truthy, truthy_text};
-pub use task::{Task, TaskEvent, TaskInput};
+pub use task::{people, Task, TaskEvent, TaskInput};
 pub use user::User;
 
 /// Phone types the API accepts: work, home, mobile, other, fax, pager.

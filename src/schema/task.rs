@@ -86,3 +86,28 @@ pub struct Task {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+/// The users (or contact) a record names, however given: emails (or ids), `; `-separated.
+pub fn people(value: &Value) -> String {
+    let one = |v: &Value| -> String {
+        match v {
+            Value::Object(o) => ["email", "id", "name"]
+                .iter()
+                .find_map(|k| o.get(*k).filter(|v| !v.is_null()))
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                .unwrap_or_default(),
+            Value::String(s) => s.clone(),
+            Value::Null => String::new(),
+            other => other.to_string(),
+        }
+    };
+    match value {
+        Value::Array(items) => items
+            .iter()
+            .map(one)
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join("; "),
+        v => one(v),
+    }
+}
