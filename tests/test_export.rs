@@ -1053,3 +1053,44 @@ fn activity_and_task_mappings_run_in_reverse_on_export() {
         run.stderr
     );
 }
+
+#[test]
+fn users_export_through_a_user_mapping() {
+    let sb = sandbox();
+    let dir = Workdir::new();
+    dir.write(
+        "users.toml",
+        "entity = \"user\"\n[fields]\nemail = \"Login\"\nfirst_name = \"Given\"\nlast_name = \"Family\"\n",
+    );
+    let run = bcetl(
+        &sb,
+        &dir,
+        &[
+            "export",
+            "users.csv",
+            "--entity",
+            "users",
+            "-m",
+            "users.toml",
+            "-q",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = dir.read("users.csv");
+    assert!(text.starts_with("Login,Given,Family"), "{text}");
+    let rows = csv_rows(&dir.path("users.csv"));
+    assert!(
+        rows.iter()
+            .any(|r| r["Login"] == "robert.hammond@live.com.ar" && !r["Given"].is_empty()),
+        "{rows:?}"
+    );
+    // Users are read-only: a user mapping does not import.
+    dir.write("u.csv", "Login,Given,Family\na@b.com,A,B\n");
+    let run = bcetl(
+        &sb,
+        &dir,
+        &["import", "u.csv", "-m", "users.toml", "--out", "u"],
+    );
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("users are read-only"), "{}", run.stderr);
+}

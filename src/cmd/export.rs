@@ -38,10 +38,6 @@ pub fn run(args: ExportArgs) -> Result<ExitCode> {
     };
     if entity != export::Entity::Contacts {
         for (given, flag) in [
-            (
-                args.mapping.is_some() && entity == export::Entity::Users,
-                "--mapping",
-            ),
             (args.state.is_some(), "--state"),
             (args.merge.is_some(), "--merge"),
             (args.columns == ExportColumns::All, "--columns all"),
@@ -69,7 +65,8 @@ pub fn run(args: ExportArgs) -> Result<ExitCode> {
             let wanted = match entity {
                 export::Entity::Activities => crate::mapping::Entity::Activity,
                 export::Entity::Tasks => crate::mapping::Entity::Task,
-                _ => crate::mapping::Entity::Contact,
+                export::Entity::Users => crate::mapping::Entity::User,
+                export::Entity::Contacts => crate::mapping::Entity::Contact,
             };
             if layout.mapping.entity != wanted {
                 bail!(

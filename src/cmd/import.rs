@@ -35,6 +35,12 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
             "--match id: the mapping has no column for the contact id; add `id = \"COLUMN\"` under [fields]"
         );
     }
+    if mapping.entity == crate::mapping::Entity::User {
+        bail!(
+            "{}: users are read-only in the BigContacts API; a user mapping shapes exports (bcetl export --entity users --mapping …)",
+            args.mapping.display()
+        );
+    }
     let records = mapping.entity != crate::mapping::Entity::Contact;
     if records && args.mode != ImportMode::Create {
         bail!(

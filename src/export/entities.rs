@@ -269,6 +269,8 @@ pub fn run<C: Clock>(client: &Client<C>, entity: Entity, options: &Options) -> R
             for user in users {
                 if whole {
                     writer.json(&user)?;
+                } else if let (Some(m), Value::Object(o)) = (mapping, &user) {
+                    writer.row(&m.reverse_record(o, ""))?;
                 } else {
                     writer.row(&[
                         text(&user, "id"),

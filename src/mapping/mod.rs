@@ -48,6 +48,8 @@ pub enum Entity {
     Contact,
     Activity,
     Task,
+    /// Users are read-only in the API: a user mapping shapes exports only.
+    User,
 }
 
 impl Entity {
@@ -57,8 +59,9 @@ impl Entity {
             "contact" => Ok(Entity::Contact),
             "activity" => Ok(Entity::Activity),
             "task" => Ok(Entity::Task),
+            "user" => Ok(Entity::User),
             other => Err(format!(
-                "{other:?}: a mapping maps rows to \"contact\", \"activity\" or \"task\""
+                "{other:?}: a mapping maps rows to \"contact\", \"activity\", \"task\" or \"user\""
             )),
         }
     }
@@ -68,6 +71,7 @@ impl Entity {
             Entity::Contact => "contact",
             Entity::Activity => "activity",
             Entity::Task => "task",
+            Entity::User => "user",
         }
     }
 }
@@ -116,7 +120,7 @@ impl Mapping {
         let read_options = c.read_options(file);
         let targets = match entity {
             Entity::Contact => contact::targets(&mut c, file),
-            Entity::Activity | Entity::Task => record::targets(&mut c, file, entity),
+            Entity::Activity | Entity::Task | Entity::User => record::targets(&mut c, file, entity),
         };
         let count = |f: fn(&Target) -> bool| targets.iter().filter(|t| f(t)).count();
         let list_sizes = (

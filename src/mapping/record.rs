@@ -91,6 +91,37 @@ const TASK_FIELDS: &[RecordField] = &[
     },
 ];
 
+const USER_FIELDS: &[RecordField] = &[
+    RecordField {
+        name: "id",
+        kind: Kind::Text,
+    },
+    RecordField {
+        name: "email",
+        kind: Kind::Text,
+    },
+    RecordField {
+        name: "first_name",
+        kind: Kind::Text,
+    },
+    RecordField {
+        name: "last_name",
+        kind: Kind::Text,
+    },
+    RecordField {
+        name: "short_name",
+        kind: Kind::Text,
+    },
+    RecordField {
+        name: "color",
+        kind: Kind::Text,
+    },
+    RecordField {
+        name: "last_login",
+        kind: Kind::Text,
+    },
+];
+
 pub const PRIORITIES: &[&str] = &["u", "h", "n"];
 const EVENTS: &[&str] = &["task", "meeting", "note"];
 
@@ -99,6 +130,7 @@ pub fn fields(entity: Entity) -> &'static [RecordField] {
     match entity {
         Entity::Activity => ACTIVITY_FIELDS,
         Entity::Task => TASK_FIELDS,
+        Entity::User => USER_FIELDS,
         Entity::Contact => &[],
     }
 }
@@ -146,6 +178,11 @@ pub(super) fn targets(c: &mut Compiler, file: &MappingFile, entity: Entity) -> V
         }
     }
     match &file.contact {
+        // Users belong to no contact.
+        Some(_) if entity == Entity::User => {
+            c.problem("[contact]", "a user mapping names no contact".into())
+        }
+        None if entity == Entity::User => {}
         Some(section) => {
             let key = super::config::ContactKey::parse(&section.key);
             if let Err(message) = &key {

@@ -24,8 +24,11 @@ pub use pipeline::{run, Summary};
 
 /// Record-level rules: what the API requires of every contact.
 pub fn check_record(mapping: &Mapping, mapped: &mut MappedRow) {
-    if mapping.entity != Entity::Contact {
-        return check_activity_or_task(mapping, mapped);
+    match mapping.entity {
+        Entity::Contact => {}
+        // Users are read-only in the API: nothing is sent, so nothing is required.
+        Entity::User => return,
+        Entity::Activity | Entity::Task => return check_activity_or_task(mapping, mapped),
     }
     let contact = &mapped.contact;
     let mut missing = Vec::new();
