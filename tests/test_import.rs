@@ -1171,6 +1171,9 @@ fn a_call_log_is_imported_once_each_under_faults_and_rolled_back() {
             .into_records()
             .count();
         assert_eq!(success, 500, "{out}: each created row once in success.csv");
+        assert!(dir
+            .read(&format!("{out}/success.csv"))
+            .starts_with("row,action,activity_id,key"));
         if faulty {
             let summary: Value = serde_json::from_str(&dir.read("faulty/summary.json")).unwrap();
             assert!(

@@ -170,7 +170,9 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
     bar.finish();
     // The input again, for the cells of errors.csv.
     let (input, _) = super::open_with_mapping(&args.input, &args.mapping, &args.read)?;
-    let totals = import::write_outputs(&out, &journal, input, &stats, &client.stats())?;
+    // For an activity or task, the key is its contact's id and the id the new record's.
+    let id_column = format!("{}_id", mapping.entity.name());
+    let totals = import::write_outputs(&out, &journal, input, &stats, &client.stats(), &id_column)?;
     let requests = client.stats();
     println!(
         "{source}: {} created, {} updated, {} unchanged, {} deleted, {} invalid, {} rejected, \

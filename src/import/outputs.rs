@@ -41,17 +41,19 @@ impl Totals {
 const UNKNOWN: &str = "the answer to the create was lost and the look-up could not tell whether \
 it was applied; run the same command again to resolve it";
 
-/// Writes the three files; `input` is the input opened again, for the cells of errors.csv.
+/// Writes the three files; `input` is the input opened again, for the cells of errors.csv;
+/// `id_column` names the created records' ids in success.csv (`contact_id`, `activity_id`…).
 pub fn write_outputs(
     dir: &Path,
     journal: &Journal,
     input: Table,
     run: &RunStats,
     requests: &TransportStats,
+    id_column: &str,
 ) -> Result<Totals> {
     let mut totals = Totals::default();
     let options = TableOptions::default();
-    let columns = ["row", "action", "contact_id", "key"].map(String::from);
+    let columns = ["row", "action", id_column, "key"].map(String::from);
     let mut success = TableWriter::create(
         Some(&dir.join("success.csv")),
         TableFormat::Csv,
