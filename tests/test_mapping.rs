@@ -327,3 +327,58 @@ fn init_reads_a_sample_not_the_whole_file() {
         run.stdout
     );
 }
+
+/// The rows a validate run finds invalid, from its CSV report.
+fn invalid_rows(wd: &Workdir, args: &[&str]) -> std::collections::BTreeSet<usize> {
+    let mut all = args.to_vec();
+    all.extend(["--report", "r.csv"]);
+    let run = wd.bcetl(&all);
+    assert!(
+        run.code == 0 || run.code == 1,
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    let mut reader = csv::Reader::from_path(wd.path("r.csv")).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let at = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (row_at, severity_at) = (at("row"), at("severity"));
+    reader
+        .records()
+        .map(Result::unwrap)
+        .filter(|r| &r[severity_at] == "error")
+        .map(|r| r[row_at].parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn on_every_sample_init_finds_the_errors_the_curated_mapping_finds() {
+    let wd = Workdir::new();
+    for (sample, mapping, read) in [
+        ("crm-export.csv", "crm-export.toml", &[][..]),
+        ("kunden-windows.csv", "kunden-windows.toml", &[][..]),
+        (
+            "leads.xlsx",
+            "leads.toml",
+            &["--sheet", "Leads", "--header-row", "3"][..],
+        ),
+        ("call-log.csv", "call-log.toml", &[][..]),
+        ("task-list.csv", "task-list.toml", &[][..]),
+    ] {
+        let input = repo_file(&format!("samples/{sample}"));
+        let mut init = vec!["mapping", "init", input.as_str(), "-o", "m.toml", "--force"];
+        init.extend(read);
+        let run = wd.bcetl(&init);
+        assert_eq!(run.code, 0, "{sample}: {}", run.stderr);
+        let curated = repo_file(&format!("mappings/{mapping}"));
+        let guessed = invalid_rows(&wd, &["validate", &input, "-m", "m.toml"]);
+        let by_hand = invalid_rows(&wd, &["validate", &input, "-m", &curated]);
+        assert!(!by_hand.is_empty(), "{sample} has bad rows on purpose");
+        assert_eq!(
+            guessed,
+            by_hand,
+            "{sample}: the same invalid rows as {mapping}\n{}",
+            wd.read("m.toml")
+        );
+    }
+}
