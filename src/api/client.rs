@@ -71,6 +71,7 @@ impl<C: Clock> Client<C> {
         Ok(Client {
             transport: Transport {
                 http,
+                timeouts: (config.connect_timeout, config.timeout),
                 base,
                 tokens,
                 throttle: Throttle::with_clock(config.rate, config.burst, clock.clone()),

@@ -18,6 +18,20 @@ pub fn http_client(connect_timeout: Duration, timeout: Duration) -> reqwest::Res
         .build()
 }
 
+/// The same client, async, for a thread that drives its own requests (see
+/// `transport::send_here`).
+pub fn async_client(
+    connect_timeout: Duration,
+    timeout: Duration,
+) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(connect_timeout)
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+}
+
 /// Refuses plain `http://` except to this machine: a token must not cross a network in clear.
 pub fn check_base_url(base: &str) -> anyhow::Result<Url> {
     let url = Url::parse(base.trim_end_matches('/'))
