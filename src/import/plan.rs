@@ -36,6 +36,35 @@ impl Plan {
     }
 }
 
+/// `plan.csv`, with its header.
+pub(super) fn plan_file(path: &Path) -> Result<TableWriter> {
+    let columns = ["row", "action", "contact_id", "key", "changes"].map(String::from);
+    TableWriter::create(
+        Some(path),
+        TableFormat::Csv,
+        &columns,
+        TableOptions::default(),
+    )
+}
+
+/// How a plan finds contacts: through an index of the account in the scratch `index`
+/// (filled here, when `needs_index` and the lookup is by index), or row by row.
+pub(super) fn plan_finder<'a, C: Clock>(
+    client: &'a Client<C>,
+    index: &'a Journal,
+    options: &Options,
+    needs_index: bool,
+) -> Result<super::Finder<'a, C>> {
+    if needs_index && options.lookup == super::Lookup::Index {
+        index_account(client, index)?;
+    }
+    Ok(super::Finder {
+        journal: index,
+        client,
+        lookup: options.lookup,
+    })
+}
+
 pub fn plan<C: Clock>(
     table: Table,
     mapping: &crate::mapping::Mapping,
@@ -45,21 +74,8 @@ pub fn plan<C: Clock>(
 ) -> Result<Plan> {
     let scratch = tempfile::tempdir()?;
     let index = Journal::open(scratch.path(), &[])?;
-    if options.mode != Mode::Create && options.lookup == super::Lookup::Index {
-        index_account(client, &index)?;
-    }
-    let finder = super::Finder {
-        journal: &index,
-        client,
-        lookup: options.lookup,
-    };
-    let columns = ["row", "action", "contact_id", "key", "changes"].map(String::from);
-    let mut out = TableWriter::create(
-        Some(path),
-        TableFormat::Csv,
-        &columns,
-        TableOptions::default(),
-    )?;
+    let finder = plan_finder(client, &index, options, options.mode != Mode::Create)?;
+    let mut out = plan_file(path)?;
     let mut plan = Plan::default();
     for row in table.rows {
         let row = row?;

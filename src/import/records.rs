@@ -273,21 +273,8 @@ pub fn plan<C: Clock>(
 ) -> Result<super::Plan> {
     let scratch = tempfile::tempdir()?;
     let index = Journal::open(scratch.path(), &[])?;
-    if options.lookup == super::Lookup::Index {
-        super::index_account(client, &index)?;
-    }
-    let finder = Finder {
-        journal: &index,
-        client,
-        lookup: options.lookup,
-    };
-    let columns = ["row", "action", "contact_id", "key", "changes"].map(String::from);
-    let mut out = crate::write::TableWriter::create(
-        Some(path),
-        crate::write::TableFormat::Csv,
-        &columns,
-        crate::write::TableOptions::default(),
-    )?;
+    let finder = super::plan::plan_finder(client, &index, options, true)?;
+    let mut out = super::plan::plan_file(path)?;
     let mut plan = super::Plan::default();
     for row in table.rows {
         let row = row?;
