@@ -332,14 +332,14 @@ fn dry_run(
             {
                 return Ok(());
             }
-            let request = match &mapped.contact_key {
+            let request = match mapped.other.as_deref() {
                 // An activity or a task: the contact is found when the import runs.
-                Some(key) => serde_json::json!({
+                Some(other) => serde_json::json!({
                     "row": mapped.row,
                     "method": "POST",
                     "path": if mapping.entity == crate::mapping::Entity::Task { "/api/tasks.json" } else { "/api/contact/{id}/activity.json" },
-                    "contact": key,
-                    "body": mapped.record,
+                    "contact": other.contact_key,
+                    "body": other.fields,
                 }),
                 None => serde_json::json!({
                     "row": mapped.row,

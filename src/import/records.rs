@@ -224,7 +224,7 @@ fn decide<C: Clock>(row: &Row, mapping: &Mapping, finder: &Finder<C>) -> Result<
             reason,
         });
     }
-    let key_text = mapped.contact_key.clone().unwrap_or_default();
+    let key_text = mapped.contact_key().unwrap_or_default().to_string();
     let custom;
     let key = match mapping.contact_match() {
         Some(ContactKey::Id) => match key_text.trim().parse::<i64>() {
@@ -251,7 +251,7 @@ fn decide<C: Clock>(row: &Row, mapping: &Mapping, finder: &Finder<C>) -> Result<
     Ok(match finder.find(&key, 2)?.as_slice() {
         [(id, _)] => Decided::Create {
             contact: *id,
-            record: mapped.record,
+            record: mapped.other.map(|o| o.fields).unwrap_or_default(),
         },
         [] => refused_with(format!(
             "no contact has {key_text}; the row names its contact by it"

@@ -98,11 +98,31 @@ pub struct Mapping {
 pub struct MappedRow {
     pub row: usize,
     pub contact: ContactInput,
-    /// An activity or a task, in the API's input shape (empty for contacts).
-    pub record: serde_json::Map<String, serde_json::Value>,
+    /// An activity, a task or a user (`None` for contacts). Boxed: rows are moved through
+    /// the pipeline by the million, and contacts are most of them.
+    pub other: Option<Box<OtherRecord>>,
+    pub findings: Vec<Finding>,
+}
+
+/// A row of another entity than contacts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OtherRecord {
+    /// In the API's input shape.
+    pub fields: serde_json::Map<String, serde_json::Value>,
     /// The key naming an activity's or task's contact, as the row gives it.
     pub contact_key: Option<String>,
-    pub findings: Vec<Finding>,
+}
+
+impl MappedRow {
+    /// The fields of an activity, task or user row.
+    pub fn fields(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
+        self.other.as_deref().map(|o| &o.fields)
+    }
+
+    /// The key naming an activity's or task's contact.
+    pub fn contact_key(&self) -> Option<&str> {
+        self.other.as_deref()?.contact_key.as_deref()
+    }
 }
 
 impl Mapping {
@@ -177,8 +197,7 @@ impl Mapping {
             columns: &self.columns,
             row,
             findings: &mut out.findings,
-            record: &mut out.record,
-            contact_key: &mut out.contact_key,
+            other: &mut out.other,
         };
         // Sized once: pushing into empty lists reallocates as they grow.
         out.contact.phones.reserve(self.list_sizes.0);

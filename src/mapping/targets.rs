@@ -104,9 +104,8 @@ pub(crate) struct Ctx<'a> {
     pub columns: &'a [String],
     pub row: &'a Row,
     pub findings: &'a mut Vec<Finding>,
-    /// Where activity and task fields go.
-    pub record: &'a mut serde_json::Map<String, serde_json::Value>,
-    pub contact_key: &'a mut Option<String>,
+    /// Where activity, task and user fields go.
+    pub other: &'a mut Option<Box<super::OtherRecord>>,
 }
 
 impl Ctx<'_> {
@@ -336,10 +335,15 @@ impl Target {
             Target::RecordField(field, rule) => {
                 if let Some(value) = ctx.value(rule) {
                     let json = super::record::to_json(*field, value);
-                    ctx.record.insert(field.name.to_string(), json);
+                    let other = ctx.other.get_or_insert_with(Default::default);
+                    other.fields.insert(field.name.to_string(), json);
                 }
             }
-            Target::ContactKey(rule) => *ctx.contact_key = ctx.text(rule),
+            Target::ContactKey(rule) => {
+                if let Some(key) = ctx.text(rule) {
+                    ctx.other.get_or_insert_with(Default::default).contact_key = Some(key);
+                }
+            }
             Target::Note(rule) => {
                 if let Some(note) = ctx.text(&rule.note) {
                     let subject = rule

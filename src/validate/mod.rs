@@ -77,16 +77,14 @@ pub fn check_record(mapping: &Mapping, mapped: &mut MappedRow) {
 /// date), and of both: the key naming the contact.
 fn check_activity_or_task(mapping: &Mapping, mapped: &mut MappedRow) {
     let mut missing: Vec<(&str, &str)> = Vec::new();
-    if !mapped.record.contains_key("title") {
+    let has = |field: &str| mapped.fields().is_some_and(|f| f.contains_key(field));
+    if !has("title") {
         missing.push(("title", "title"));
     }
-    if mapping.entity == Entity::Task
-        && !mapped.record.contains_key("start_date")
-        && !mapped.record.contains_key("due_date")
-    {
+    if mapping.entity == Entity::Task && !has("start_date") && !has("due_date") {
         missing.push(("start_date", "a start or due date"));
     }
-    if mapped.contact_key.is_none() {
+    if mapped.contact_key().is_none() {
         missing.push(("contact", "the contact's key"));
     }
     for (field, what) in missing {

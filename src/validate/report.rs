@@ -380,11 +380,11 @@ impl EmitWriter {
         {
             return Ok(());
         }
-        match &mapped.contact_key {
+        match mapped.other.as_deref() {
             // An activity or task: its body, and the key that finds its contact.
-            Some(key) => self
+            Some(other) => self
                 .out
-                .json(&serde_json::json!({"contact": key, "body": mapped.record})),
+                .json(&serde_json::json!({"contact": other.contact_key, "body": other.fields})),
             None => self.out.json(&mapped.contact),
         }
     }
