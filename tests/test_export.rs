@@ -1094,3 +1094,52 @@ fn users_export_through_a_user_mapping() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("users are read-only"), "{}", run.stderr);
 }
+
+#[test]
+fn faults_and_a_server_limit_below_the_clients_leave_every_contact_once() {
+    let sb = sandbox_with(|c| {
+        c.seed = 700;
+        c.faults.fail_rate = 0.15;
+        c.faults.drop_rate = 0.1;
+        c.faults.rate = Some(20);
+        c.faults.burst = Some(5);
+        c.faults.seed = 3;
+    });
+    let dir = Workdir::new();
+    let run = bcetl(
+        &sb,
+        &dir,
+        &[
+            "export",
+            "f.csv",
+            "--page-size",
+            "50",
+            "--rate",
+            "40",
+            "--burst",
+            "10",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let ids = exported_ids(&dir.path("f.csv"));
+    let expected = visible_ids(&sb);
+    assert_once(&ids, &expected);
+    assert_eq!(ids.len(), expected.len());
+    let summary: Value = serde_json::from_str(&dir.read("f.csv.manifest.json")).unwrap();
+    let stats = sb.stats();
+    assert!(
+        summary["summary"]["retries"].as_u64().unwrap() > 0,
+        "the faults hit: {stats}"
+    );
+    assert!(
+        summary["summary"]["rate_limited"].as_u64().unwrap() > 0,
+        "429s came: {summary}"
+    );
+    assert!(
+        stats["failures_injected"].as_u64().unwrap() > 0
+            && stats["dropped_after_write"].as_u64().unwrap()
+                + stats["dropped_before_write"].as_u64().unwrap_or(0)
+                > 0,
+        "{stats}"
+    );
+}

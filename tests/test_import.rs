@@ -1427,3 +1427,53 @@ fn a_plan_of_a_call_log_gives_the_counts_the_run_then_produces() {
         r.stdout
     );
 }
+
+#[test]
+fn a_call_log_import_killed_at_several_moments_resumes_exactly_once() {
+    let sb = sandbox_with(|c| c.faults.latency = Duration::from_millis(5));
+    let dir = Workdir::new();
+    call_contacts(&sb, &dir, "contacts");
+    dir.write("calls.csv", call_log(300));
+    dir.write("calls.toml", CALLS);
+    for after_ms in [150u64, 400, 250] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_bcetl"))
+            .current_dir(dir.path(""))
+            .args([
+                "import",
+                "calls.csv",
+                "-m",
+                "calls.toml",
+                "--out",
+                "k",
+                "-q",
+            ])
+            .args([
+                "--base-url",
+                &sb.sandbox.url,
+                "--rate",
+                "1000",
+                "--concurrency",
+                "4",
+            ])
+            .env("BIGCONTACTS_TOKEN", sb.admin())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(after_ms));
+        let _ = child.kill(); // SIGKILL
+        child.wait().unwrap();
+    }
+    let r = import_calls(&sb, &dir, "k", &[]);
+    assert_eq!(
+        r.code, 1,
+        "only the two rows without one contact: {}{}",
+        r.stdout, r.stderr
+    );
+    let found = activities_by_title(&sb.db);
+    assert_eq!(found.len(), 300);
+    assert!(
+        found.values().all(|ids| ids.len() == 1),
+        "an activity was created twice"
+    );
+}
