@@ -36,6 +36,30 @@ impl Plan {
     }
 }
 
+/// A row the run would not send, counted, as plan.csv shows it.
+pub(super) fn refused_line(
+    plan: &mut Plan,
+    number: String,
+    state: super::State,
+    key: Option<String>,
+    reason: String,
+) -> [String; 5] {
+    let action = if state == super::State::Invalid {
+        plan.invalid += 1;
+        "invalid"
+    } else {
+        plan.refused += 1;
+        "refused"
+    };
+    [
+        number,
+        action.into(),
+        String::new(),
+        key.unwrap_or_default(),
+        reason,
+    ]
+}
+
 /// `plan.csv`, with its header.
 pub(super) fn plan_file(path: &Path) -> Result<TableWriter> {
     let columns = ["row", "action", "contact_id", "key", "changes"].map(String::from);
@@ -82,23 +106,7 @@ pub fn plan<C: Clock>(
         let number = row.number.to_string();
         let line: [String; 5] = match decide(&row, mapping, &finder, options)? {
             Decision::Refused { state, key, reason } => {
-                if state == super::State::Invalid {
-                    plan.invalid += 1;
-                } else {
-                    plan.refused += 1;
-                }
-                let action = if state == super::State::Invalid {
-                    "invalid"
-                } else {
-                    "refused"
-                };
-                [
-                    number,
-                    action.into(),
-                    String::new(),
-                    key.unwrap_or_default(),
-                    reason,
-                ]
+                refused_line(&mut plan, number, state, key, reason)
             }
             Decision::Unchanged { contact_id, key } => {
                 plan.unchanged += 1;

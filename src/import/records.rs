@@ -281,20 +281,7 @@ pub fn plan<C: Clock>(
         let number = row.number.to_string();
         let line = match decide(&row, mapping, &finder)? {
             Decided::Refused { state, key, reason } => {
-                let action = if state == State::Invalid {
-                    plan.invalid += 1;
-                    "invalid"
-                } else {
-                    plan.refused += 1;
-                    "refused"
-                };
-                [
-                    number,
-                    action.into(),
-                    String::new(),
-                    key.unwrap_or_default(),
-                    reason,
-                ]
+                super::plan::refused_line(&mut plan, number, state, key, reason)
             }
             Decided::Create { contact, record } => {
                 plan.create += 1;

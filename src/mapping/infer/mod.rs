@@ -777,11 +777,12 @@ fn write(plan: &Plan, source_name: &str, sampled: usize) -> String {
 mod tests {
     use super::*;
 
-    fn strings(v: &[&str]) -> Vec<String> {
+    pub(super) fn strings(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
     }
 
-    fn compiles(toml: &str, headers: &[String]) {
+    /// Fails the test, showing the mapping, unless it compiles against `headers`.
+    pub(super) fn compiles(toml: &str, headers: &[String]) {
         let file = crate::mapping::parse_file(toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));
         crate::mapping::Mapping::compile(&file, Some(headers))
             .unwrap_or_else(|p| panic!("{p}\n{toml}"));

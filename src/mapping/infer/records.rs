@@ -286,17 +286,8 @@ fn coded(
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::{compiles, strings};
     use super::*;
-
-    fn strings(v: &[&str]) -> Vec<String> {
-        v.iter().map(|s| s.to_string()).collect()
-    }
-
-    fn compiles(toml: &str, headers: &[String]) {
-        let file = crate::mapping::parse_file(toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));
-        crate::mapping::Mapping::compile(&file, Some(headers))
-            .unwrap_or_else(|p| panic!("{p}\n{toml}"));
-    }
 
     #[test]
     fn a_call_log_and_a_task_list_are_recognised() {
