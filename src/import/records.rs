@@ -29,13 +29,6 @@ use crate::schema::{parse_timestamp, ActivityInput, TaskInput};
 /// sends JSON. (Process-wide: one import runs per process.)
 static JSON_ACTIVITIES: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Rows whose intents are written in one commit (as for contacts).
-const ROWS_PER_COMMIT: usize = 8;
-
-/// Slack on "created no earlier than the request", as for contacts.
-const CLOCK_SLACK_SECS: i64 = 3;
-const UNKNOWN_CLOCK_SLACK_SECS: i64 = 600;
-
 /// Runs the import of activity or task rows.
 pub fn run<C: Clock>(
     table: Table,
@@ -76,7 +69,7 @@ pub fn run<C: Clock>(
     let sent = AtomicUsize::new(0);
     let mut counts = Counts::default();
     let writers = Pipeline {
-        chunk_size: ROWS_PER_COMMIT,
+        chunk_size: super::ROWS_PER_COMMIT,
         chunks_in_flight: options.concurrency.max(1) * 2,
         workers: Workers::Threads(options.concurrency.max(1)),
     };
@@ -362,8 +355,8 @@ fn find_created<C: Clock>(
     let body: Map<String, Value> = serde_json::from_str(&pending.body).unwrap_or_default();
     let contact: i64 = pending.key.parse().unwrap_or(0);
     let earliest = match pending.server_offset {
-        Some(offset) => pending.sent_at + offset - CLOCK_SLACK_SECS,
-        None => pending.sent_at - UNKNOWN_CLOCK_SLACK_SECS,
+        Some(offset) => pending.sent_at + offset - super::resolve::CLOCK_SLACK_SECS,
+        None => pending.sent_at - super::resolve::UNKNOWN_CLOCK_SLACK_SECS,
     };
     let text = |v: Option<&Value>| {
         v.and_then(Value::as_str)

@@ -16,10 +16,10 @@ use crate::schema::{parse_timestamp, Contact, ScalarField, ScalarValue};
 
 /// Slack on "created no earlier than the request": timestamps have one-second resolution,
 /// and the server's clock is known to about a second.
-const CLOCK_SLACK_SECS: i64 = 3;
+pub(super) const CLOCK_SLACK_SECS: i64 = 3;
 
 /// Slack when the server's clock is not known (it sent no `Date` header yet).
-const UNKNOWN_CLOCK_SLACK_SECS: i64 = 600;
+pub(super) const UNKNOWN_CLOCK_SLACK_SECS: i64 = 600;
 
 /// The id of the contact a lost create made, if it made one.
 pub fn find_created<C: Clock>(
