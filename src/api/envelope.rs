@@ -4,49 +4,76 @@
 //! record and an array for a listing; `page` and `totalcount` come only with a payload and
 //! may be numbers or numeric strings.
 
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Envelope {
     pub ok: bool,
     pub message: String,
-    pub payload: Value,
+    /// The payload as the server wrote it, read only into what a caller asks for: a create
+    /// needs one id of it, and a `Value` of every answer was most of a writer's CPU.
+    payload: Option<Box<RawValue>>,
     pub page: Option<u64>,
     pub total: Option<u64>,
     pub current_user_id: Option<i64>,
 }
 
+/// The envelope's fields as they may come: any of them may be missing or of another type.
+#[derive(Deserialize)]
+struct Fields {
+    status: Option<Value>,
+    result: Option<Value>,
+    message: Option<Value>,
+    page: Option<Value>,
+    totalcount: Option<Value>,
+    current_user_id: Option<Value>,
+    payload: Option<Box<RawValue>>,
+}
+
 impl Envelope {
     /// Reads an envelope; `None` when the body is not one.
     pub fn parse(body: &[u8]) -> Option<Envelope> {
-        let map = match serde_json::from_slice::<Value>(body).ok()? {
-            Value::Object(map) => map,
-            // The guide's XML delete sample answers with a bare list: status, then message.
-            Value::Array(items) => return Envelope::from_list(&items),
-            _ => return None,
-        };
-        let state = map
-            .get("status")
-            .or_else(|| map.get("result"))?
-            .as_str()?
-            .to_ascii_lowercase();
-        let number = |key: &str| match map.get(key) {
-            Some(Value::Number(n)) => n.as_u64(),
-            Some(Value::String(s)) => s.trim().parse().ok(),
+        match serde_json::from_slice::<Fields>(body) {
+            Ok(fields) => Envelope::from_fields(fields),
+            // Not an object of those fields (or one naming a field twice): read as a value.
+            Err(_) => Envelope::from_value(serde_json::from_slice(body).ok()?),
+        }
+    }
+
+    fn from_fields(fields: Fields) -> Option<Envelope> {
+        let state = fields.status.or(fields.result)?;
+        let number = |value: Option<Value>| match value? {
+            Value::Number(n) => n.as_u64(),
+            Value::String(s) => s.trim().parse().ok(),
             _ => None,
         };
         Some(Envelope {
-            ok: state == "success",
-            message: map
-                .get("message")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
-            payload: map.get("payload").cloned().unwrap_or(Value::Null),
-            page: number("page"),
-            total: number("totalcount"),
-            current_user_id: number("current_user_id").map(|n| n as i64),
+            ok: state.as_str()?.eq_ignore_ascii_case("success"),
+            message: match fields.message {
+                Some(Value::String(text)) => text,
+                _ => String::new(),
+            },
+            payload: fields.payload,
+            page: number(fields.page),
+            total: number(fields.totalcount),
+            current_user_id: number(fields.current_user_id).map(|n| n as i64),
         })
+    }
+
+    /// An envelope `Fields` could not read: an object naming a field twice (the last one
+    /// counts), or the bare list of the guide's XML delete sample.
+    fn from_value(value: Value) -> Option<Envelope> {
+        let map = match value {
+            Value::Object(map) => map,
+            Value::Array(items) => return Envelope::from_list(&items),
+            _ => return None,
+        };
+        // Written out again without duplicates, which `Fields` then reads.
+        let text = serde_json::to_vec(&map).ok()?;
+        Envelope::from_fields(serde_json::from_slice::<Fields>(&text).ok()?)
     }
 
     /// `["success", "message"]`, as the guide's delete sample is shaped.
@@ -62,7 +89,7 @@ impl Envelope {
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_string(),
-            payload: Value::Null,
+            payload: None,
             page: None,
             total: None,
             current_user_id: None,
@@ -78,24 +105,17 @@ impl Envelope {
         !self.ok && (message.starts_with("no such") || message.ends_with("not found"))
     }
 
-    /// The payload as a list: `[]` and null are empty, one object is a list of one.
-    /// [`Envelope::items`], moving them out instead of copying (a page of 1,000 contacts is
-    /// megabytes of documents).
-    pub fn into_items(self) -> Vec<Value> {
-        match self.payload {
-            Value::Array(items) => items,
-            Value::Null => Vec::new(),
-            Value::Object(o) if o.is_empty() => Vec::new(),
-            other => vec![other],
-        }
-    }
-
-    pub fn items(&self) -> Vec<Value> {
-        match &self.payload {
-            Value::Array(items) => items.clone(),
-            Value::Null => Vec::new(),
-            Value::Object(o) if o.is_empty() => Vec::new(),
-            other => vec![other.clone()],
+    /// The payload's records: `[]`, `{}` and null are none, one object is a list of one.
+    /// Read straight from the server's text into `T`, without a `Value` in between.
+    pub fn records<T: DeserializeOwned>(&self) -> serde_json::Result<Vec<T>> {
+        let Some(raw) = &self.payload else {
+            return Ok(Vec::new());
+        };
+        let text = raw.get();
+        match text.as_bytes().first() {
+            Some(b'[') => serde_json::from_str(text),
+            Some(b'{') if text[1..].trim_start().starts_with('}') => Ok(Vec::new()),
+            _ => Ok(vec![serde_json::from_str(text)?]),
         }
     }
 }
@@ -108,19 +128,53 @@ mod tests {
     fn reads_every_documented_shape() {
         let e = Envelope::parse(br#"{"result":"error","message":"No such contact","payload":[]}"#)
             .unwrap();
-        assert!(!e.ok && e.items().is_empty() && e.message == "No such contact");
+        let items = |e: &Envelope| e.records::<Value>().unwrap().len();
+        assert!(!e.ok && items(&e) == 0 && e.message == "No such contact");
         let e = Envelope::parse(br#"{"status":"success","message":"Contact","page":"1","totalcount":1,"payload":{"id":435}}"#).unwrap();
         assert!(e.ok);
-        assert_eq!((e.page, e.total, e.items().len()), (Some(1), Some(1), 1));
+        assert_eq!((e.page, e.total, items(&e)), (Some(1), Some(1), 1));
         let e = Envelope::parse(br#"{"status":"success","message":"x","payload":[{"id":1},{"id":2}],"current_user_id":7}"#).unwrap();
-        assert_eq!(
-            (e.items().len(), e.current_user_id, e.page),
-            (2, Some(7), None)
-        );
+        assert_eq!((items(&e), e.current_user_id, e.page), (2, Some(7), None));
         assert!(Envelope::parse(b"<html>bad gateway</html>").is_none());
         let e = Envelope::parse(br#"["success","The contact was successfully deleted!"]"#).unwrap();
-        assert!(e.ok && e.items().is_empty() && e.message.starts_with("The contact"));
+        assert!(e.ok && items(&e) == 0 && e.message.starts_with("The contact"));
         assert!(Envelope::parse(br#"[1, 2]"#).is_none());
         assert!(Envelope::parse(br#"{"error":"invalid_grant"}"#).is_none());
+        for empty in [r#""payload":{ }"#, r#""payload":null"#, ""] {
+            let body = format!(
+                r#"{{"status":"success","message":"none"{}{empty}}}"#,
+                if empty.is_empty() { "" } else { "," }
+            );
+            assert_eq!(
+                items(&Envelope::parse(body.as_bytes()).unwrap()),
+                0,
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_field_named_twice_counts_once_as_its_last() {
+        let e = Envelope::parse(
+            br#"{"status":"error","status":"SUCCESS","message":7,"payload":{"id":"9"},"page":"x"}"#,
+        )
+        .unwrap();
+        assert!(e.ok && e.message.is_empty() && e.page.is_none());
+        assert_eq!(
+            e.records::<Value>().unwrap(),
+            vec![serde_json::json!({"id": "9"})]
+        );
+    }
+
+    #[test]
+    fn escaped_text_in_the_payload_is_read_as_its_characters() {
+        let e = Envelope::parse(
+            br#"{"status":"success","message":"ok","payload":[{"url":"https:\/\/x.test\/a","name":"Jos\u00e9"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            e.records::<Value>().unwrap(),
+            vec![serde_json::json!({"url": "https://x.test/a", "name": "José"})]
+        );
     }
 }

@@ -168,8 +168,9 @@ fn recreate<C: Clock>(
             Ok(None) => {}
             Err(e) => return Ok(Err(e.to_string())),
         }
-        match client.create_contact(&contact) {
-            Ok(created) => return Ok(Ok(created.id.unwrap_or(0))),
+        // The contact as its schema reads it: the record kept held ids and server fields.
+        match client.create_contact_json(&serde_json::to_string(&contact)?) {
+            Ok(id) => return Ok(Ok(id)),
             Err(e @ ApiError::Unauthorized { .. }) => return Err(e.into()),
             Err(e) if e.may_have_been_applied() => last_error = e.to_string(),
             Err(e) => return Ok(Err(e.to_string())),

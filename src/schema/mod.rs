@@ -15,7 +15,7 @@
 mod activity;
 mod contact;
 mod fields;
-mod lenient;
+pub(crate) mod lenient;
 mod task;
 mod user;
 
