@@ -306,6 +306,57 @@ fn ctrl_c_stops_cleanly_and_the_same_command_resumes() {
     assert_exactly_once(&sb, &dir, n, 0);
 }
 
+/// A writer takes 32 rows at a time; at two requests a second that is 16 s of work. Ctrl-C
+/// must not wait for it: the rows not sent are withdrawn from the journal, so the next run
+/// sends them without a look-up.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_does_not_wait_for_a_slow_chunk_and_unsent_rows_need_no_lookup() {
+    let sb = sandbox();
+    let n = 40;
+    let dir = setup(n, 0);
+    let child = bcetl_import(
+        &sb,
+        &dir,
+        &["--rate", "2", "--burst", "1", "--concurrency", "1"],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    let pid = child.id().to_string();
+    let signalled = std::time::Instant::now();
+    assert!(Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let out = child.wait_with_output().unwrap();
+    let stopping = signalled.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stopping < Duration::from_secs(6),
+        "stopped after {stopping:?}, not at the end of the chunk"
+    );
+    let done_before = contacts_by_email(&sb.db).len();
+    assert!(
+        (1..n).contains(&done_before),
+        "stopped part way: {done_before}"
+    );
+
+    let r = run(bcetl_import(&sb, &dir, &["--rate", "1000"]));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let summary: Value = serde_json::from_str(&dir.read("out/summary.json")).unwrap();
+    assert_eq!(
+        summary["this_run"]["requests"].as_u64(),
+        Some((n - done_before) as u64),
+        "one create per row left, no look-ups: {summary}"
+    );
+    assert_exactly_once(&sb, &dir, n, 0);
+}
+
 #[test]
 fn a_journal_refuses_a_changed_input_and_a_dry_run_sends_nothing() {
     let sb = sandbox();

@@ -19,7 +19,11 @@ use std::sync::{Mutex, MutexGuard};
 use anyhow::{bail, Context, Result};
 use rusqlite::{params, Connection, OptionalExtension};
 
+/// One process owns the journal while it runs (exclusive locking): the locks are taken once
+/// instead of around every transaction, and a second import into the same folder is
+/// refused instead of interleaving with the first.
 const SCHEMA: &str = "
+PRAGMA locking_mode = EXCLUSIVE;
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = FULL;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -169,7 +173,17 @@ impl Journal {
         let conn = Connection::open(&path)
             .with_context(|| format!("{}: cannot open the journal", path.display()))?;
         conn.execute_batch(SCHEMA)
-            .with_context(|| format!("{}: cannot set up the journal", path.display()))?;
+            .map_err(|e| match e.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                    anyhow::anyhow!(
+                        "{}: another bcetl is using this journal (an import or a rollback of the \
+                     same folder); wait for it to finish, or stop it",
+                        path.display()
+                    )
+                }
+                _ => anyhow::Error::new(e)
+                    .context(format!("{}: cannot set up the journal", path.display())),
+            })?;
         for (key, value) in identity {
             let stored: Option<String> = conn
                 .query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| {
@@ -203,14 +217,24 @@ impl Journal {
         self.conn.lock().expect("journal lock")
     }
 
-    /// The row's state, if the journal has one.
-    pub fn state(&self, row: usize) -> Result<Option<State>> {
-        let state: Option<String> = self
-            .conn()
-            .prepare_cached("SELECT state FROM rows WHERE row = ?1")?
-            .query_row(params![row as i64], |r| r.get(0))
-            .optional()?;
-        state.as_deref().map(State::parse).transpose()
+    /// Which of `rows` (a chunk's row numbers) are done for good, in one query for the chunk
+    /// instead of one per row.
+    pub fn finished(&self, rows: &[usize]) -> Result<std::collections::HashSet<usize>> {
+        let (Some(first), Some(last)) = (rows.iter().min(), rows.iter().max()) else {
+            return Ok(Default::default());
+        };
+        let conn = self.conn();
+        let mut query =
+            conn.prepare_cached("SELECT row, state FROM rows WHERE row BETWEEN ?1 AND ?2")?;
+        let mut finished = std::collections::HashSet::new();
+        let mut found = query.query(params![*first as i64, *last as i64])?;
+        while let Some(r) = found.next()? {
+            let (row, state): (i64, String) = (r.get(0)?, r.get(1)?);
+            if State::parse(&state)?.is_final() {
+                finished.insert(row as usize);
+            }
+        }
+        Ok(finished)
     }
 
     /// Records that the row's create is about to go: durable before the request is sent.
@@ -277,8 +301,22 @@ impl Journal {
     }
 
     /// Records what several rows came to, in one transaction.
+    ///
+    /// Written to the log at once but not synced to disk on its own (a sync costs more than
+    /// the request): a run killed or stopped keeps it, since the operating system has it,
+    /// and the next intent's commit syncs it with that. Only a power cut in between can
+    /// lose it, and then the rows are `sending` again and are looked up before anything is
+    /// sent for them, as any unknown outcome is. Intents, whose loss could send a row
+    /// twice, are always synced before their requests go.
     pub fn record(&self, outcomes: &[(usize, Outcome)]) -> Result<()> {
         let conn = self.conn();
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let written = Self::write_outcomes(&conn, outcomes);
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        written
+    }
+
+    fn write_outcomes(conn: &Connection, outcomes: &[(usize, Outcome)]) -> Result<()> {
         let tx = conn.unchecked_transaction()?;
         for (row, outcome) in outcomes {
             match outcome {
@@ -307,6 +345,22 @@ impl Journal {
                     .execute(params![*row as i64, state.as_str(), key, reason])?;
                 }
             }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Takes back the intents of rows that were not sent (the run was stopped first), so
+    /// the next run takes them as rows not read yet, without looking them up.
+    pub fn withdraw(&self, rows: &[usize]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let conn = self.conn();
+        let tx = conn.unchecked_transaction()?;
+        for row in rows {
+            tx.prepare_cached("DELETE FROM rows WHERE row = ?1 AND state = 'sending'")?
+                .execute(params![*row as i64])?;
         }
         tx.commit()?;
         Ok(())
@@ -527,8 +581,11 @@ mod tests {
 
         let j = Journal::open(dir.path(), &identity("h1")).unwrap();
         assert_eq!(j.pending().unwrap(), vec![pending]);
-        assert_eq!(j.state(3).unwrap(), Some(State::Created));
-        assert_eq!(j.state(5).unwrap(), None);
+        assert_eq!(
+            j.finished(&[2, 3, 4, 5]).unwrap(),
+            [3, 4].into_iter().collect(),
+            "created and invalid are final; sending (2) is not"
+        );
         assert!(j.is_claimed(77).unwrap() && !j.is_claimed(78).unwrap());
         let mut seen = Vec::new();
         j.for_each(|e| {
@@ -544,6 +601,19 @@ mod tests {
                 (4, State::Invalid, Some("no email".to_string()))
             ]
         );
+    }
+
+    #[test]
+    fn a_journal_in_use_is_refused_with_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Journal::open(dir.path(), &identity("h1")).unwrap();
+        let err = Journal::open(dir.path(), &identity("h1")).err().unwrap();
+        assert!(
+            format!("{err:#}").contains("another bcetl is using this journal"),
+            "{err:#}"
+        );
+        drop(first);
+        Journal::open(dir.path(), &identity("h1")).expect("free again once the first is closed");
     }
 
     #[test]

@@ -50,8 +50,9 @@ use journal::{Existing, Outcome, Pending};
 use resolve::find_created;
 
 /// Rows a writer takes at once: their intents are synced to disk in one commit, which
-/// costs a fraction of one commit per row (BENCHMARKS.md).
-const ROWS_PER_COMMIT: usize = 8;
+/// costs a fraction of one commit per row (BENCHMARKS.md). A stop (Ctrl-C) does not wait
+/// for a chunk: the rows not yet sent are left for the next run (`stopped_before_sending`).
+const ROWS_PER_COMMIT: usize = 32;
 
 /// Times a lost create is looked up and, when not found, sent again, before the row is
 /// left for the next run to resolve.
@@ -137,6 +138,9 @@ pub enum RowOutcome {
     Failed,
     /// The answer was lost; resolved after the main pass.
     Unknown,
+    /// Not sent: the run was stopped (Ctrl-C) after the row's chunk was taken. Its intent
+    /// is withdrawn, so the next run takes it as a row not read yet.
+    NotTaken,
 }
 
 /// Counts as the run goes, for the progress line.
@@ -172,7 +176,7 @@ pub fn run<C: Clock>(
     journal: &Journal,
     options: &Options,
     progress: impl Fn(Counts),
-    interrupted: impl Fn() -> bool,
+    interrupted: impl Fn() -> bool + Sync,
 ) -> Result<RunStats> {
     let started = Instant::now();
     let mut stats = RunStats::default();
@@ -201,10 +205,21 @@ pub fn run<C: Clock>(
     writers.run(
         table.rows,
         |rows: Vec<Row>| -> Result<Vec<RowOutcome>> {
-            import_chunk(&rows, mapping, client, journal, options, &sent)
+            import_chunk(
+                &rows,
+                mapping,
+                client,
+                journal,
+                options,
+                &sent,
+                &interrupted,
+            )
         },
         |outcomes| {
             for outcome in outcomes? {
+                if matches!(outcome, RowOutcome::NotTaken) {
+                    continue;
+                }
                 stats.rows_read += 1;
                 counts.done += 1;
                 match outcome {
@@ -215,7 +230,7 @@ pub fn run<C: Clock>(
                     RowOutcome::Invalid | RowOutcome::Rejected | RowOutcome::Failed => {
                         counts.failed += 1
                     }
-                    RowOutcome::AlreadyDone | RowOutcome::Unknown => {}
+                    RowOutcome::AlreadyDone | RowOutcome::Unknown | RowOutcome::NotTaken => {}
                 }
             }
             progress(counts);
@@ -246,13 +261,15 @@ fn import_chunk<C: Clock>(
     journal: &Journal,
     options: &Options,
     sent: &AtomicUsize,
+    stop: &(dyn Fn() -> bool + Sync),
 ) -> Result<Vec<RowOutcome>> {
     let mut outcomes = vec![RowOutcome::AlreadyDone; rows.len()];
     let mut records: Vec<(usize, Outcome)> = Vec::new();
     let mut intents: Vec<Pending> = Vec::new();
-    let mut bodies = Vec::new();
+    let mut positions = Vec::new();
+    let finished = journal.finished(&rows.iter().map(|r| r.number).collect::<Vec<_>>())?;
     for (i, row) in rows.iter().enumerate() {
-        if journal.state(row.number)?.is_some_and(State::is_final) {
+        if finished.contains(&row.number) {
             continue;
         }
         let finder = Finder {
@@ -318,16 +335,23 @@ fn import_chunk<C: Clock>(
             body: serde_json::to_string(&contact)?,
             existing: update,
         });
-        bodies.push((i, contact));
+        positions.push(i);
     }
     journal.sending_all(&intents)?;
-    for (pending, (i, contact)) in intents.iter().zip(&bodies) {
+    let mut withdrawn = Vec::new();
+    // The bodies sent are the journal's text, written out once.
+    for (pending, i) in intents.iter().zip(&positions) {
+        if stop() {
+            outcomes[*i] = RowOutcome::NotTaken;
+            withdrawn.push(pending.row);
+            continue;
+        }
         sent.fetch_add(1, Ordering::Relaxed);
         let answer = match &pending.existing {
-            None => client.create_contact(contact).map(Some),
-            Some(e) if e.delete => send_delete(client, e.id),
+            None => client.create_contact_json(&pending.body).map(Some),
+            Some(e) if e.delete => send_delete(client, e.id).map(|_| None),
             Some(e) => client
-                .update_contact(e.id, &serde_json::to_value(contact)?)
+                .update_contact_json(e.id, &pending.body)
                 .map(|_| None),
         };
         let (outcome, record) = match answer {
@@ -346,11 +370,7 @@ fn import_chunk<C: Clock>(
                 (outcome, Some(done))
             }
             Ok(created) => {
-                let created =
-                    created.context("the server answered a create without the contact")?;
-                let id = created
-                    .id
-                    .context("the server created a contact without an id")?;
+                let id = created.context("the server answered a create without the contact")?;
                 (RowOutcome::Created, Some(Outcome::Created(id)))
             }
             Err(e) if e.may_have_been_applied() => (RowOutcome::Unknown, None),
@@ -365,6 +385,7 @@ fn import_chunk<C: Clock>(
         records.extend(record.map(|r| (pending.row, r)));
     }
     journal.record(&records)?;
+    journal.withdraw(&withdrawn)?;
     Ok(outcomes)
 }
 
@@ -683,16 +704,12 @@ fn resolve_or_resend<C: Clock>(
             }
             Err(e) => return Err(e.into()),
         }
-        let body: crate::schema::ContactInput = serde_json::from_str(&pending.body)?;
         pending.sent_at = unix_now();
         pending.server_offset = client.server_offset();
         journal.sending(&pending)?;
         stats.resent += 1;
-        match client.create_contact(&body) {
-            Ok(contact) => {
-                let id = contact
-                    .id
-                    .context("the server created a contact without an id")?;
+        match client.create_contact_json(&pending.body) {
+            Ok(id) => {
                 journal.created(pending.row, id)?;
                 return Ok(());
             }
@@ -721,8 +738,7 @@ fn resend_existing<C: Clock>(
     let answer = if existing.delete {
         send_delete(client, existing.id).map(|_| ())
     } else {
-        let body: serde_json::Value = serde_json::from_str(&pending.body)?;
-        client.update_contact(existing.id, &body).map(|_| ())
+        client.update_contact_json(existing.id, &pending.body)
     };
     match answer {
         Ok(()) => {

@@ -37,7 +37,7 @@ pub fn run<C: Clock>(
     journal: &Journal,
     options: &Options,
     progress: impl Fn(Counts),
-    interrupted: impl Fn() -> bool,
+    interrupted: impl Fn() -> bool + Sync,
 ) -> Result<RunStats> {
     let started = Instant::now();
     let mut stats = RunStats::default();
@@ -75,9 +75,12 @@ pub fn run<C: Clock>(
     };
     writers.run(
         table.rows,
-        |rows: Vec<Row>| import_chunk(&rows, mapping, &finder, &sent),
+        |rows: Vec<Row>| import_chunk(&rows, mapping, &finder, &sent, &interrupted),
         |outcomes| {
             for outcome in outcomes? {
+                if matches!(outcome, RowOutcome::NotTaken) {
+                    continue;
+                }
                 stats.rows_read += 1;
                 counts.done += 1;
                 match outcome {
@@ -138,14 +141,16 @@ fn import_chunk<C: Clock>(
     mapping: &Mapping,
     finder: &Finder<C>,
     sent: &AtomicUsize,
+    stop: &(dyn Fn() -> bool + Sync),
 ) -> Result<Vec<RowOutcome>> {
     let journal = finder.journal;
     let client = finder.client;
     let mut outcomes = vec![RowOutcome::AlreadyDone; rows.len()];
     let mut records: Vec<(usize, Outcome)> = Vec::new();
     let mut intents: Vec<(usize, Pending)> = Vec::new();
+    let finished = journal.finished(&rows.iter().map(|r| r.number).collect::<Vec<_>>())?;
     for (i, row) in rows.iter().enumerate() {
-        if journal.state(row.number)?.is_some_and(State::is_final) {
+        if finished.contains(&row.number) {
             continue;
         }
         let (contact, record) = match decide(row, mapping, finder)? {
@@ -174,7 +179,13 @@ fn import_chunk<C: Clock>(
     }
     let pending: Vec<Pending> = intents.iter().map(|(_, p)| p.clone()).collect();
     journal.sending_all(&pending)?;
+    let mut withdrawn = Vec::new();
     for (i, pending) in &intents {
+        if stop() {
+            outcomes[*i] = RowOutcome::NotTaken;
+            withdrawn.push(pending.row);
+            continue;
+        }
         sent.fetch_add(1, Ordering::Relaxed);
         let (outcome, record) = match send(client, mapping.entity, pending) {
             Ok(id) => (RowOutcome::Created, Some(Outcome::Created(id))),
@@ -189,6 +200,7 @@ fn import_chunk<C: Clock>(
         records.extend(record.map(|r| (pending.row, r)));
     }
     journal.record(&records)?;
+    journal.withdraw(&withdrawn)?;
     Ok(outcomes)
 }
 
