@@ -357,6 +357,46 @@ fn ctrl_c_does_not_wait_for_a_slow_chunk_and_unsent_rows_need_no_lookup() {
     assert_exactly_once(&sb, &dir, n, 0);
 }
 
+/// API calls go on bcetl's own HTTP client unless the environment names a proxy for the
+/// server; then they go through the proxy (here one that is not there, so nothing is sent),
+/// and `NO_PROXY` takes the server out again.
+#[test]
+fn a_proxy_named_in_the_environment_is_used_and_no_proxy_is_honoured() {
+    let sb = sandbox();
+    let dir = setup(3, 0);
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy = format!("http://{}", dead.local_addr().unwrap());
+    drop(dead);
+    let mut through_proxy = bcetl_import(&sb, &dir, &[]);
+    through_proxy
+        .env("HTTP_PROXY", &proxy)
+        .env("http_proxy", &proxy)
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy");
+    let r = run(through_proxy);
+    assert_ne!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let errors = dir.read("out/errors.csv");
+    assert!(
+        errors.lines().skip(1).count() == 3 && errors.contains("onnect"),
+        "each row failed on the connection to the proxy: {errors}"
+    );
+    assert_eq!(
+        contacts_by_email(&sb.db).len(),
+        0,
+        "nothing reached the server"
+    );
+
+    let mut excluded = bcetl_import(&sb, &dir, &[]);
+    excluded
+        .env("HTTP_PROXY", &proxy)
+        .env("http_proxy", &proxy)
+        .env("NO_PROXY", "127.0.0.1")
+        .env("no_proxy", "127.0.0.1");
+    let r = run(excluded);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_exactly_once(&sb, &dir, 3, 0);
+}
+
 #[test]
 fn a_journal_refuses_a_changed_input_and_a_dry_run_sends_nothing() {
     let sb = sandbox();

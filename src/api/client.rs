@@ -72,6 +72,7 @@ impl<C: Clock> Client<C> {
             transport: Transport {
                 http,
                 timeouts: (config.connect_timeout, config.timeout),
+                direct: !super::wire::proxied(base.as_str()),
                 base,
                 tokens,
                 throttle: Throttle::with_clock(config.rate, config.burst, clock.clone()),
@@ -98,14 +99,14 @@ impl<C: Clock> Client<C> {
     }
 
     /// Sends one API call; see the typed calls for the usual ones.
-    pub fn call(
+    pub fn call<P: serde::de::DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
         query: &[(&str, String)],
         body: &Body,
         idempotent: bool,
-    ) -> Result<Envelope, ApiError> {
+    ) -> Result<Envelope<P>, ApiError> {
         self.transport.call(method, path, query, body, idempotent)
     }
 }

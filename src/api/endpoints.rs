@@ -1,7 +1,9 @@
 //! The typed calls: one method per documented endpoint, and one way to page a listing.
 
 use reqwest::Method;
-use serde::de::DeserializeOwned;
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 use super::client::Client;
@@ -124,7 +126,7 @@ impl<C: Clock> Client<C> {
     }
 
     fn delete(&self, path: &str) -> Result<(), ApiError> {
-        self.call(Method::DELETE, path, &[], &Body::None, true)
+        self.call::<IgnoredAny>(Method::DELETE, path, &[], &Body::None, true)
             .map(|_| ())
     }
 
@@ -178,29 +180,17 @@ impl<C: Clock> Client<C> {
     /// a fraction of reading the whole contact back. Never retried after an unanswered
     /// send, like [`Client::create_contact`].
     pub fn create_contact_json(&self, body: &str) -> Result<i64, ApiError> {
-        let call = "POST /api/contacts.json";
-        let e = self.call(
+        let e: Envelope<CreatedId> = self.call(
             Method::POST,
             "/api/contacts.json",
             &[],
             &Body::Json(body.to_string()),
             false,
         )?;
-        /// Of the contact sent back, only its id is read.
-        #[derive(serde::Deserialize)]
-        struct Created {
-            #[serde(default, deserialize_with = "crate::schema::lenient::id")]
-            id: Option<i64>,
-        }
-        let created: Vec<Created> = e.records().map_err(|err| ApiError::Protocol {
-            call: call.to_string(),
-            message: format!("the created contact could not be read: {err}"),
-        })?;
-        created
-            .first()
-            .and_then(|c| c.id)
+        e.into_payload()
+            .and_then(|created| created.0)
             .ok_or_else(|| ApiError::Protocol {
-                call: call.to_string(),
+                call: "POST /api/contacts.json".to_string(),
                 message: "the server created a contact without giving its id".into(),
             })
     }
@@ -216,7 +206,7 @@ impl<C: Clock> Client<C> {
     /// success and not read further.
     pub fn update_contact_json(&self, id: i64, changes: &str) -> Result<(), ApiError> {
         let path = format!("/api/contact/{id}.json");
-        self.call(
+        self.call::<IgnoredAny>(
             Method::PUT,
             &path,
             &[],
@@ -311,6 +301,41 @@ fn owned_records<T: DeserializeOwned>(e: Envelope, call: &str) -> Result<Vec<T>,
         call: call.to_string(),
         message: format!("a record could not be read: {err}"),
     })
+}
+
+/// The id of the record a create's answer holds, read in the envelope's own pass: the rest
+/// of the record is skipped, not kept. The payload may be the record, a list holding it,
+/// or empty.
+struct CreatedId(Option<i64>);
+
+impl<'de> Deserialize<'de> for CreatedId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Created {
+            #[serde(default, deserialize_with = "crate::schema::lenient::id")]
+            id: Option<i64>,
+        }
+        struct Visit;
+        impl<'de> Visitor<'de> for Visit {
+            type Value = CreatedId;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("the created record, or a list holding it")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<CreatedId, A::Error> {
+                let created = Created::deserialize(MapAccessDeserializer::new(map))?;
+                Ok(CreatedId(created.id))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<CreatedId, A::Error> {
+                let first: Option<Created> = seq.next_element()?;
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(CreatedId(first.and_then(|c| c.id)))
+            }
+            fn visit_unit<E>(self) -> Result<CreatedId, E> {
+                Ok(CreatedId(None))
+            }
+        }
+        deserializer.deserialize_any(Visit)
+    }
 }
 
 /// A request body as JSON text.

@@ -9,13 +9,17 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
+/// A payload kept as the server wrote it, to be read into what a caller asks for.
+pub type RawPayload = Box<RawValue>;
+
+/// An answer's envelope, its payload read as `P`: by default kept as the server's text
+/// ([`Envelope::records`] reads it later); a caller that knows what it needs reads it in the
+/// same pass (a create needs one id of a whole contact).
 #[derive(Debug, Clone)]
-pub struct Envelope {
+pub struct Envelope<P = RawPayload> {
     pub ok: bool,
     pub message: String,
-    /// The payload as the server wrote it, read only into what a caller asks for: a create
-    /// needs one id of it, and a `Value` of every answer was most of a writer's CPU.
-    payload: Option<Box<RawValue>>,
+    payload: Option<P>,
     pub page: Option<u64>,
     pub total: Option<u64>,
     pub current_user_id: Option<i64>,
@@ -23,27 +27,27 @@ pub struct Envelope {
 
 /// The envelope's fields as they may come: any of them may be missing or of another type.
 #[derive(Deserialize)]
-struct Fields {
+struct Fields<P> {
     status: Option<Value>,
     result: Option<Value>,
     message: Option<Value>,
     page: Option<Value>,
     totalcount: Option<Value>,
     current_user_id: Option<Value>,
-    payload: Option<Box<RawValue>>,
+    payload: Option<P>,
 }
 
-impl Envelope {
-    /// Reads an envelope; `None` when the body is not one.
-    pub fn parse(body: &[u8]) -> Option<Envelope> {
-        match serde_json::from_slice::<Fields>(body) {
+impl<P: DeserializeOwned> Envelope<P> {
+    /// Reads an envelope; `None` when the body is not one (or its payload is not a `P`).
+    pub fn parse(body: &[u8]) -> Option<Envelope<P>> {
+        match serde_json::from_slice::<Fields<P>>(body) {
             Ok(fields) => Envelope::from_fields(fields),
             // Not an object of those fields (or one naming a field twice): read as a value.
             Err(_) => Envelope::from_value(serde_json::from_slice(body).ok()?),
         }
     }
 
-    fn from_fields(fields: Fields) -> Option<Envelope> {
+    fn from_fields(fields: Fields<P>) -> Option<Envelope<P>> {
         let state = fields.status.or(fields.result)?;
         let number = |value: Option<Value>| match value? {
             Value::Number(n) => n.as_u64(),
@@ -65,7 +69,7 @@ impl Envelope {
 
     /// An envelope `Fields` could not read: an object naming a field twice (the last one
     /// counts), or the bare list of the guide's XML delete sample.
-    fn from_value(value: Value) -> Option<Envelope> {
+    fn from_value(value: Value) -> Option<Envelope<P>> {
         let map = match value {
             Value::Object(map) => map,
             Value::Array(items) => return Envelope::from_list(&items),
@@ -73,11 +77,24 @@ impl Envelope {
         };
         // Written out again without duplicates, which `Fields` then reads.
         let text = serde_json::to_vec(&map).ok()?;
-        Envelope::from_fields(serde_json::from_slice::<Fields>(&text).ok()?)
+        if let Ok(fields) = serde_json::from_slice::<Fields<P>>(&text) {
+            return Envelope::from_fields(fields);
+        }
+        // A payload that is not a `P` counts as none: the status and message still tell.
+        let fields = serde_json::from_slice::<Fields<serde::de::IgnoredAny>>(&text).ok()?;
+        Envelope::from_fields(Fields {
+            status: fields.status,
+            result: fields.result,
+            message: fields.message,
+            page: fields.page,
+            totalcount: fields.totalcount,
+            current_user_id: fields.current_user_id,
+            payload: None,
+        })
     }
 
     /// `["success", "message"]`, as the guide's delete sample is shaped.
-    fn from_list(items: &[Value]) -> Option<Envelope> {
+    fn from_list(items: &[Value]) -> Option<Envelope<P>> {
         let state = items.first()?.as_str()?.to_ascii_lowercase();
         if state != "success" && state != "error" {
             return None;
@@ -105,6 +122,13 @@ impl Envelope {
         !self.ok && (message.starts_with("no such") || message.ends_with("not found"))
     }
 
+    /// The payload as read; `None` when there was none (or null).
+    pub fn into_payload(self) -> Option<P> {
+        self.payload
+    }
+}
+
+impl Envelope<RawPayload> {
     /// The payload's records: `[]`, `{}` and null are none, one object is a list of one.
     /// Read straight from the server's text into `T`, without a `Value` in between.
     pub fn records<T: DeserializeOwned>(&self) -> serde_json::Result<Vec<T>> {
@@ -124,38 +148,37 @@ impl Envelope {
 mod tests {
     use super::*;
 
+    fn parse(body: &[u8]) -> Option<Envelope> {
+        Envelope::parse(body)
+    }
+
     #[test]
     fn reads_every_documented_shape() {
-        let e = Envelope::parse(br#"{"result":"error","message":"No such contact","payload":[]}"#)
-            .unwrap();
+        let e = parse(br#"{"result":"error","message":"No such contact","payload":[]}"#).unwrap();
         let items = |e: &Envelope| e.records::<Value>().unwrap().len();
         assert!(!e.ok && items(&e) == 0 && e.message == "No such contact");
-        let e = Envelope::parse(br#"{"status":"success","message":"Contact","page":"1","totalcount":1,"payload":{"id":435}}"#).unwrap();
+        let e = parse(br#"{"status":"success","message":"Contact","page":"1","totalcount":1,"payload":{"id":435}}"#).unwrap();
         assert!(e.ok);
         assert_eq!((e.page, e.total, items(&e)), (Some(1), Some(1), 1));
-        let e = Envelope::parse(br#"{"status":"success","message":"x","payload":[{"id":1},{"id":2}],"current_user_id":7}"#).unwrap();
+        let e = parse(br#"{"status":"success","message":"x","payload":[{"id":1},{"id":2}],"current_user_id":7}"#).unwrap();
         assert_eq!((items(&e), e.current_user_id, e.page), (2, Some(7), None));
-        assert!(Envelope::parse(b"<html>bad gateway</html>").is_none());
-        let e = Envelope::parse(br#"["success","The contact was successfully deleted!"]"#).unwrap();
+        assert!(parse(b"<html>bad gateway</html>").is_none());
+        let e = parse(br#"["success","The contact was successfully deleted!"]"#).unwrap();
         assert!(e.ok && items(&e) == 0 && e.message.starts_with("The contact"));
-        assert!(Envelope::parse(br#"[1, 2]"#).is_none());
-        assert!(Envelope::parse(br#"{"error":"invalid_grant"}"#).is_none());
+        assert!(parse(br#"[1, 2]"#).is_none());
+        assert!(parse(br#"{"error":"invalid_grant"}"#).is_none());
         for empty in [r#""payload":{ }"#, r#""payload":null"#, ""] {
             let body = format!(
                 r#"{{"status":"success","message":"none"{}{empty}}}"#,
                 if empty.is_empty() { "" } else { "," }
             );
-            assert_eq!(
-                items(&Envelope::parse(body.as_bytes()).unwrap()),
-                0,
-                "{body}"
-            );
+            assert_eq!(items(&parse(body.as_bytes()).unwrap()), 0, "{body}");
         }
     }
 
     #[test]
     fn a_field_named_twice_counts_once_as_its_last() {
-        let e = Envelope::parse(
+        let e = parse(
             br#"{"status":"error","status":"SUCCESS","message":7,"payload":{"id":"9"},"page":"x"}"#,
         )
         .unwrap();
@@ -167,8 +190,23 @@ mod tests {
     }
 
     #[test]
+    fn a_payload_of_another_shape_still_gives_the_status_and_message() {
+        #[derive(Deserialize, Debug)]
+        struct Id {
+            #[allow(dead_code)]
+            id: i64,
+        }
+        let e = Envelope::<Id>::parse(
+            br#"{"status":"error","message":"The field first_name is required","payload":"x"}"#,
+        )
+        .unwrap();
+        assert!(!e.ok && e.message.contains("first_name"));
+        assert!(e.into_payload().is_none());
+    }
+
+    #[test]
     fn escaped_text_in_the_payload_is_read_as_its_characters() {
-        let e = Envelope::parse(
+        let e = parse(
             br#"{"status":"success","message":"ok","payload":[{"url":"https:\/\/x.test\/a","name":"Jos\u00e9"}]}"#,
         )
         .unwrap();

@@ -5,7 +5,7 @@ use std::time::Duration;
 use reqwest::blocking::Client as Http;
 use url::Url;
 
-const USER_AGENT: &str = concat!("bcetl/", env!("CARGO_PKG_VERSION"));
+pub(super) const USER_AGENT: &str = concat!("bcetl/", env!("CARGO_PKG_VERSION"));
 
 /// An HTTP client as every call of bcetl uses it: its user agent, the timeouts, and no
 /// redirects (a redirect could carry the `Authorization` header to another host).
@@ -53,7 +53,7 @@ pub fn check_base_url(base: &str) -> anyhow::Result<Url> {
 }
 
 /// A network error in words, with its causes (the URL, which never holds a token, included).
-pub fn describe(e: &reqwest::Error) -> String {
+pub fn describe(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(cause) = source {

@@ -23,6 +23,7 @@ pub mod retry;
 pub mod throttle;
 mod token;
 mod transport;
+mod wire;
 
 pub use auth::{Secret, StoredLogin, TokenSource};
 pub use client::{Client, ClientConfig, DEFAULT_BASE_URL};

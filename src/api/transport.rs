@@ -7,9 +7,11 @@
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
+use bytes::Bytes;
 use rand::Rng;
 use reqwest::blocking::Client as Http;
 use reqwest::Method;
+use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::envelope::Envelope;
@@ -18,6 +20,7 @@ use super::http::{describe, snippet};
 use super::retry::{Decision, RetryPolicy};
 use super::throttle::Throttle;
 use super::token::{oauth_message, Tokens};
+use super::wire::{Answer, Wire, WireError};
 use crate::clock::{unix_now, Clock};
 
 /// A request body.
@@ -33,6 +36,9 @@ pub(super) struct Transport<C: Clock> {
     pub http: Http,
     /// Connect and whole-request timeouts, for each thread's own async client.
     pub timeouts: (Duration, Duration),
+    /// No proxy in the environment for the server: calls go on this crate's own wire
+    /// instead of through reqwest (see `wire`).
+    pub direct: bool,
     pub base: Url,
     pub tokens: Tokens,
     pub throttle: Throttle<C>,
@@ -89,14 +95,14 @@ impl Counters {
 impl<C: Clock> Transport<C> {
     /// Sends one API call with the throttle, renewal on 401, and the retry policy.
     /// `idempotent` says whether a lost answer may be retried (see [`RetryPolicy::decide`]).
-    pub fn call(
+    pub fn call<P: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
         query: &[(&str, String)],
         body: &Body,
         idempotent: bool,
-    ) -> Result<Envelope, ApiError> {
+    ) -> Result<Envelope<P>, ApiError> {
         let call = format!("{method} {path}");
         // The path replaces the base's, as a join would, without parsing the whole URL
         // again for every request.
@@ -145,13 +151,13 @@ impl<C: Clock> Transport<C> {
 
 /// An answer as its envelope, or the error it means: a 2xx with a success envelope is the
 /// only success.
-fn classify(
+fn classify<P: DeserializeOwned>(
     call: &str,
     status: u16,
     retry_after: Duration,
     bytes: &[u8],
-) -> Result<Envelope, ApiError> {
-    let envelope = Envelope::parse(bytes);
+) -> Result<Envelope<P>, ApiError> {
+    let envelope = Envelope::<P>::parse(bytes);
     let message = || match &envelope {
         Some(e) if !e.message.is_empty() => e.message.clone(),
         _ => oauth_message(bytes).unwrap_or_else(|| snippet(bytes)),
@@ -204,23 +210,83 @@ fn classify(
 }
 
 thread_local! {
-    /// Each calling thread's own runtime and async client: the request is driven on the
-    /// thread that makes it, not handed to a runtime thread and back (two thread switches
-    /// per request with the blocking client, most of the kernel time a writer spent).
-    static HERE: std::cell::RefCell<Option<(tokio::runtime::Runtime, reqwest::Client)>> =
+    /// Each calling thread's own HTTP client and runtime: a request is driven on the thread
+    /// that makes it, not handed to a runtime thread and back (two thread switches per
+    /// request with reqwest's blocking client, most of the kernel time a writer spent).
+    static WIRE: std::cell::RefCell<Option<Wire>> = const { std::cell::RefCell::new(None) };
+    /// The same through reqwest, for a server reached through a proxy.
+    static PROXIED: std::cell::RefCell<Option<(tokio::runtime::Runtime, reqwest::Client)>> =
         const { std::cell::RefCell::new(None) };
 }
 
 impl<C: Clock> Transport<C> {
-    /// Sends one request on this thread's own runtime.
-    fn send_here(
+    /// Sends one request on this thread's own client and reads the answer.
+    fn send_here<P: DeserializeOwned>(
         &self,
         method: Method,
         url: Url,
         token: &str,
         body: &Body,
         call: &str,
-    ) -> Result<Envelope, ApiError> {
+    ) -> Result<Envelope<P>, ApiError> {
+        let answer = if self.direct {
+            self.send_direct(method, url, token, body, call)?
+        } else {
+            self.send_proxied(method, url, token, body, call)?
+        };
+        if let Some(offset) = server_offset(&answer.headers) {
+            self.counters.server_offset.store(offset, Ordering::Relaxed);
+        }
+        let retry_after = retry_after(&answer.headers);
+        classify(call, answer.status, retry_after, &answer.body)
+    }
+
+    fn send_direct(
+        &self,
+        method: Method,
+        url: Url,
+        token: &str,
+        body: &Body,
+        call: &str,
+    ) -> Result<Answer, ApiError> {
+        let network = |sent, message| ApiError::Network {
+            call: call.to_string(),
+            sent,
+            message,
+        };
+        let body = match body {
+            Body::None => None,
+            Body::Json(text) => Some(("application/json", Bytes::from(text.clone()))),
+            Body::Form(fields) => {
+                let text = serde_urlencoded::to_string(fields)
+                    .map_err(|e| network(Sent::No, e.to_string()))?;
+                Some(("application/x-www-form-urlencoded", Bytes::from(text)))
+            }
+        };
+        WIRE.with(|wire| {
+            let mut wire = wire.borrow_mut();
+            if wire.is_none() {
+                let made = Wire::new(self.timeouts.0, self.timeouts.1)
+                    .map_err(|e| network(Sent::No, format!("cannot start an HTTP client: {e}")))?;
+                *wire = Some(made);
+            }
+            let wire = wire.as_ref().expect("set above");
+            wire.send(method, url.as_str(), token, body)
+                .map_err(|e| match e {
+                    WireError::NotSent(message) => network(Sent::No, message),
+                    WireError::Lost(message) => network(Sent::Maybe, message),
+                })
+        })
+    }
+
+    fn send_proxied(
+        &self,
+        method: Method,
+        url: Url,
+        token: &str,
+        body: &Body,
+        call: &str,
+    ) -> Result<Answer, ApiError> {
         let network = |e: reqwest::Error| ApiError::Network {
             call: call.to_string(),
             sent: if e.is_connect() {
@@ -230,7 +296,7 @@ impl<C: Clock> Transport<C> {
             },
             message: describe(&e),
         };
-        HERE.with(|here| {
+        PROXIED.with(|here| {
             let mut here = here.borrow_mut();
             if here.is_none() {
                 let runtime = tokio::runtime::Builder::new_current_thread()
@@ -257,12 +323,13 @@ impl<C: Clock> Transport<C> {
             runtime.block_on(async {
                 let response = request.send().await.map_err(network)?;
                 let status = response.status().as_u16();
-                let retry_after = retry_after(response.headers());
-                if let Some(offset) = server_offset(response.headers()) {
-                    self.counters.server_offset.store(offset, Ordering::Relaxed);
-                }
-                let bytes = response.bytes().await.map_err(network)?;
-                classify(call, status, retry_after, &bytes)
+                let headers = response.headers().clone();
+                let body = response.bytes().await.map_err(network)?;
+                Ok(Answer {
+                    status,
+                    headers,
+                    body,
+                })
             })
         })
     }
@@ -317,8 +384,14 @@ mod tests {
 
     #[test]
     fn answers_are_classed_by_status_and_envelope() {
-        let class =
-            |status, body: &str| classify("GET /x", status, Duration::ZERO, body.as_bytes());
+        let class = |status, body: &str| {
+            classify::<super::super::envelope::RawPayload>(
+                "GET /x",
+                status,
+                Duration::ZERO,
+                body.as_bytes(),
+            )
+        };
         assert!(class(200, r#"{"status":"success","message":"","payload":[]}"#).is_ok());
         let not_found = class(
             200,
