@@ -10,7 +10,11 @@
 //! waited-for children) is the client's alone. Each run starts with an empty sandbox.
 //! 1. No server limit, `--rate` out of the way: rows/s and client CPU seconds per 10,000
 //!    rows, with 1, 4 and 8 writers.
-//! 2. A sandbox allowing 50 requests/s per token and `--rate 50`: the achieved request rate
+//! 2. The importer a user would write instead (`benches/python/naive_importer.py`: csv,
+//!    `requests`, one POST per row, nothing else), when `python3` with `requests` is there:
+//!    its CPU per 10,000 rows against an empty sandbox in the same sitting, and bcetl's as a
+//!    ratio of it (the issue puts the script at about 13 s and bcetl's target under 1 s).
+//! 3. A sandbox allowing 50 requests/s per token and `--rate 50`: the achieved request rate
 //!    as a ratio of 50, and the 429s the server sent.
 
 mod common;
@@ -113,6 +117,60 @@ fn import(dir: &Path, sandbox: &Sandbox, out: &str, extra: &[&str]) -> Run {
     }
 }
 
+/// The script a user would write, on the same rows against an empty sandbox; skipped when
+/// `python3` or its `requests` module is missing.
+fn python_comparison(dir: &Path, rows: usize, bcetl_cpu_per_10k: &[(usize, f64)]) {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/benches/python/naive_importer.py"
+    );
+    let sb = sandbox(dir, "python.sqlite", FaultConfig::default());
+    let output = Command::new("python3")
+        .arg(script)
+        .arg(dir.join("in.csv"))
+        .arg(&sb.url)
+        .arg(dir.join("python-ids.csv"))
+        .env("BIGCONTACTS_TOKEN", sb.admin_token())
+        .output();
+    let output = match output {
+        Ok(o) if o.status.success() => o,
+        Ok(o) => {
+            println!(
+                "\n(python importer skipped: {})",
+                String::from_utf8_lossy(&o.stderr).trim()
+            );
+            return;
+        }
+        Err(e) => {
+            println!("\n(python importer skipped: {e})");
+            return;
+        }
+    };
+    // Its own user + system CPU, as it prints it.
+    let text = String::from_utf8_lossy(&output.stdout);
+    let python: f64 = text
+        .split(", ")
+        .find_map(|part| {
+            part.strip_suffix(" CPU s per 10,000 rows\n")
+                .or(part.strip_suffix(" CPU s per 10,000 rows"))
+        })
+        .and_then(|n| n.trim().parse().ok())
+        .expect("the script prints its CPU per 10,000 rows");
+    let ids = std::fs::read_to_string(dir.join("python-ids.csv")).unwrap();
+    assert_eq!(ids.lines().count(), rows, "the script created every row");
+    println!();
+    println!("## the importer a user would write (python3 + requests), same rows, same sitting");
+    println!("| client | CPU s per 10,000 rows | bcetl / script |");
+    println!("|---|---:|---:|");
+    println!("| naive_importer.py | {python:.2} | |");
+    for (writers, cpu) in bcetl_cpu_per_10k {
+        println!(
+            "| bcetl, {writers} writers | {cpu:.2} | {:.3} |",
+            cpu / python
+        );
+    }
+}
+
 fn sandbox(dir: &Path, name: &str, faults: FaultConfig) -> Sandbox {
     Sandbox::start(SandboxConfig {
         faults,
@@ -133,6 +191,7 @@ fn main() {
     println!("## unthrottled sandbox, {rows} rows, each run into an empty sandbox");
     println!("| writers | seconds | rows/s | client CPU s | client CPU s per 10,000 rows | requests | 429s |");
     println!("|---:|---:|---:|---:|---:|---:|---:|");
+    let mut cpu_per_10k = Vec::new();
     for writers in [1, 4, 8] {
         let sb = sandbox(
             dir.path(),
@@ -152,6 +211,7 @@ fn main() {
         let run = import(dir.path(), &sb, &out, &args);
         let created = run.summary["rows"]["created"].as_u64().unwrap();
         assert_eq!(created as usize, rows);
+        cpu_per_10k.push((writers, run.cpu * 10_000.0 / rows as f64));
         println!(
             "| {writers} | {:.2} | {:.0} | {:.2} | {:.2} | {} | {} |",
             run.seconds,
@@ -162,6 +222,8 @@ fn main() {
             run.summary["this_run"]["rate_limited_429"],
         );
     }
+
+    python_comparison(dir.path(), rows, &cpu_per_10k);
 
     // 50 requests/s for about 20 seconds.
     let limited_rows = 1_000;
