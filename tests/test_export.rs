@@ -869,22 +869,13 @@ fn ctrl_c_stops_the_export_and_leaves_the_previous_file() {
     });
     let dir = Workdir::new();
     dir.write("c.csv", "yesterday\n");
-    let child = Command::new(env!("CARGO_BIN_EXE_bcetl"))
+    let mut export = Command::new(env!("CARGO_BIN_EXE_bcetl"));
+    export
         .current_dir(dir.path(""))
         .args(["export", "c.csv", "--page-size", "10", "--concurrency", "1"])
         .args(["--base-url", &sb.sandbox.url])
-        .env("BIGCONTACTS_TOKEN", sb.admin())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(800));
-    let pid = child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let out = child.wait_with_output().unwrap();
+        .env("BIGCONTACTS_TOKEN", sb.admin());
+    let (out, _) = util::interrupt_after(export, Duration::from_millis(800));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("stopped by Ctrl-C"), "{stderr}");

@@ -276,19 +276,8 @@ fn ctrl_c_stops_cleanly_and_the_same_command_resumes() {
     let sb = sandbox_with(|c| c.faults.latency = Duration::from_millis(20));
     let n = 300;
     let dir = setup(n, 0);
-    let child = bcetl_import(&sb, &dir, &["--rate", "1000", "--concurrency", "2"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(700));
-    let pid = child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let out = child.wait_with_output().unwrap();
+    let import = bcetl_import(&sb, &dir, &["--rate", "1000", "--concurrency", "2"]);
+    let (out, _) = util::interrupt_after(import, Duration::from_millis(700));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(
@@ -315,25 +304,12 @@ fn ctrl_c_does_not_wait_for_a_slow_chunk_and_unsent_rows_need_no_lookup() {
     let sb = sandbox();
     let n = 40;
     let dir = setup(n, 0);
-    let child = bcetl_import(
+    let import = bcetl_import(
         &sb,
         &dir,
         &["--rate", "2", "--burst", "1", "--concurrency", "1"],
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
-    std::thread::sleep(Duration::from_millis(2500));
-    let pid = child.id().to_string();
-    let signalled = std::time::Instant::now();
-    assert!(Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let out = child.wait_with_output().unwrap();
-    let stopping = signalled.elapsed();
+    );
+    let (out, stopping) = util::interrupt_after(import, Duration::from_millis(2500));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(

@@ -123,7 +123,14 @@ impl<C: Clock> Transport<C> {
             self.throttle.wait();
             self.counters.requests.fetch_add(1, Ordering::Relaxed);
             let token = self.tokens.current(&self.http, &self.base, &call)?;
-            match self.send_here(method.clone(), url.clone(), token.expose(), body, &call) {
+            let outgoing = Outgoing {
+                method: method.clone(),
+                url: url.as_str(),
+                token: token.expose(),
+                body,
+                call: &call,
+            };
+            match self.send_here(&outgoing) {
                 Ok(envelope) => return Ok(envelope),
                 Err(ApiError::Unauthorized { .. }) if !renewed && self.tokens.renewable() => {
                     renewed = true;
@@ -219,21 +226,25 @@ thread_local! {
         const { std::cell::RefCell::new(None) };
 }
 
+/// One request as it leaves: everything either client needs.
+struct Outgoing<'a> {
+    method: Method,
+    url: &'a str,
+    token: &'a str,
+    body: &'a Body,
+    /// "METHOD /path", for messages.
+    call: &'a str,
+}
+
 impl<C: Clock> Transport<C> {
     /// Sends one request on this thread's own client and reads the answer.
-    fn send_here<P: DeserializeOwned>(
-        &self,
-        method: Method,
-        url: Url,
-        token: &str,
-        body: &Body,
-        call: &str,
-    ) -> Result<Envelope<P>, ApiError> {
+    fn send_here<P: DeserializeOwned>(&self, out: &Outgoing) -> Result<Envelope<P>, ApiError> {
         let answer = if self.direct {
-            self.send_direct(method, url, token, body, call)?
+            self.send_direct(out)?
         } else {
-            self.send_proxied(method, url, token, body, call)?
+            self.send_proxied(out)?
         };
+        let call = out.call;
         if let Some(offset) = server_offset(&answer.headers) {
             self.counters.server_offset.store(offset, Ordering::Relaxed);
         }
@@ -241,20 +252,13 @@ impl<C: Clock> Transport<C> {
         classify(call, answer.status, retry_after, &answer.body)
     }
 
-    fn send_direct(
-        &self,
-        method: Method,
-        url: Url,
-        token: &str,
-        body: &Body,
-        call: &str,
-    ) -> Result<Answer, ApiError> {
+    fn send_direct(&self, out: &Outgoing) -> Result<Answer, ApiError> {
         let network = |sent, message| ApiError::Network {
-            call: call.to_string(),
+            call: out.call.to_string(),
             sent,
             message,
         };
-        let body = match body {
+        let body = match out.body {
             Body::None => None,
             Body::Json(text) => Some(("application/json", Bytes::from(text.clone()))),
             Body::Form(fields) => {
@@ -271,7 +275,7 @@ impl<C: Clock> Transport<C> {
                 *wire = Some(made);
             }
             let wire = wire.as_ref().expect("set above");
-            wire.send(method, url.as_str(), token, body)
+            wire.send(out.method.clone(), out.url, out.token, body)
                 .map_err(|e| match e {
                     WireError::NotSent(message) => network(Sent::No, message),
                     WireError::Lost(message) => network(Sent::Maybe, message),
@@ -279,16 +283,9 @@ impl<C: Clock> Transport<C> {
         })
     }
 
-    fn send_proxied(
-        &self,
-        method: Method,
-        url: Url,
-        token: &str,
-        body: &Body,
-        call: &str,
-    ) -> Result<Answer, ApiError> {
+    fn send_proxied(&self, out: &Outgoing) -> Result<Answer, ApiError> {
         let network = |e: reqwest::Error| ApiError::Network {
-            call: call.to_string(),
+            call: out.call.to_string(),
             sent: if e.is_connect() {
                 Sent::No
             } else {
@@ -303,7 +300,7 @@ impl<C: Clock> Transport<C> {
                     .enable_all()
                     .build()
                     .map_err(|e| ApiError::Network {
-                        call: call.to_string(),
+                        call: out.call.to_string(),
                         sent: Sent::No,
                         message: format!("cannot start an HTTP runtime: {e}"),
                     })?;
@@ -312,8 +309,10 @@ impl<C: Clock> Transport<C> {
                 *here = Some((runtime, client));
             }
             let (runtime, client) = here.as_ref().expect("set above");
-            let request = client.request(method, url).bearer_auth(token);
-            let request = match body {
+            let request = client
+                .request(out.method.clone(), out.url)
+                .bearer_auth(out.token);
+            let request = match out.body {
                 Body::None => request,
                 Body::Json(text) => request
                     .header(reqwest::header::CONTENT_TYPE, "application/json")

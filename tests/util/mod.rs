@@ -162,3 +162,28 @@ impl TestSandbox {
             .unwrap()
     }
 }
+
+/// Runs `cmd`, sends it Ctrl-C (SIGINT) after `after`, and waits for it: its output, and
+/// how long it took to stop once signalled.
+#[cfg(unix)]
+#[allow(dead_code)] // not every test binary stops a run
+pub fn interrupt_after(
+    mut cmd: Command,
+    after: std::time::Duration,
+) -> (Output, std::time::Duration) {
+    use std::process::Stdio;
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("bcetl starts");
+    std::thread::sleep(after);
+    let signalled = std::time::Instant::now();
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success(), "SIGINT delivered");
+    let output = child.wait_with_output().expect("bcetl ends");
+    (output, signalled.elapsed())
+}
