@@ -274,7 +274,7 @@ impl<C: Clock> Transport<C> {
                     .map_err(|e| network(Sent::No, format!("cannot start an HTTP client: {e}")))?;
                 *wire = Some(made);
             }
-            let wire = wire.as_ref().expect("set above");
+            let wire = wire.as_mut().expect("set above");
             wire.send(out.method.clone(), out.url, out.token, body)
                 .map_err(|e| match e {
                     WireError::NotSent(message) => network(Sent::No, message),
@@ -336,9 +336,28 @@ impl<C: Clock> Transport<C> {
 
 /// The server's clock minus ours, from its `Date` header (one-second resolution).
 fn server_offset(headers: &reqwest::header::HeaderMap) -> Option<i64> {
-    let date = headers.get(reqwest::header::DATE)?.to_str().ok()?;
-    let at = chrono::DateTime::parse_from_rfc2822(date.trim()).ok()?;
-    Some(at.timestamp() - unix_now())
+    thread_local! {
+        /// The last `Date` read on this thread and the time it says: the header changes
+        /// once a second, a writer reads it after every request.
+        static LAST_DATE: std::cell::RefCell<Option<(reqwest::header::HeaderValue, i64)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let date = headers.get(reqwest::header::DATE)?;
+    let at = LAST_DATE.with(|last| {
+        let mut last = last.borrow_mut();
+        match &*last {
+            Some((seen, at)) if seen == date => Some(*at),
+            _ => {
+                let text = date.to_str().ok()?;
+                let at = chrono::DateTime::parse_from_rfc2822(text.trim())
+                    .ok()?
+                    .timestamp();
+                *last = Some((date.clone(), at));
+                Some(at)
+            }
+        }
+    })?;
+    Some(at - unix_now())
 }
 
 /// `Retry-After` in seconds or as an HTTP date; one second when absent or unreadable.
@@ -379,6 +398,25 @@ mod tests {
             Duration::from_secs(1),
             "a date in the past"
         );
+    }
+
+    #[test]
+    fn the_server_offset_follows_its_date_header() {
+        let mut h = reqwest::header::HeaderMap::new();
+        assert_eq!(server_offset(&h), None);
+        let now = chrono::Utc::now();
+        let an_hour_ahead = (now + chrono::Duration::seconds(3600)).to_rfc2822();
+        h.insert("date", an_hour_ahead.parse().unwrap());
+        let ahead = server_offset(&h).unwrap();
+        assert!((3598..=3600).contains(&ahead), "{ahead}");
+        assert!(
+            (ahead - server_offset(&h).unwrap()).abs() <= 1,
+            "read again"
+        );
+        h.insert("date", now.to_rfc2822().parse().unwrap());
+        assert!(server_offset(&h).unwrap().abs() <= 1, "a new date is read");
+        h.insert("date", "not a date".parse().unwrap());
+        assert_eq!(server_offset(&h), None);
     }
 
     #[test]

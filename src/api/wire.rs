@@ -43,6 +43,9 @@ pub struct Wire {
     client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     user_agent: HeaderValue,
     timeout: Duration,
+    /// The last URL and token sent, ready-made: a writer sends the same ones again and again.
+    last_uri: Option<(String, Uri)>,
+    last_bearer: Option<(String, HeaderValue)>,
 }
 
 impl Wire {
@@ -72,26 +75,43 @@ impl Wire {
             client,
             user_agent: HeaderValue::from_static(super::http::USER_AGENT),
             timeout,
+            last_uri: None,
+            last_bearer: None,
         })
     }
 
     /// Sends one request and reads its whole answer, within the timeout.
     pub fn send(
-        &self,
+        &mut self,
         method: Method,
         url: &str,
         token: &str,
         body: Option<(&'static str, Bytes)>,
     ) -> Result<Answer, WireError> {
-        let uri: Uri = url
-            .parse()
-            .map_err(|e| WireError::NotSent(format!("{url}: {e}")))?;
+        let uri = match &self.last_uri {
+            Some((seen, uri)) if seen == url => uri.clone(),
+            _ => {
+                let uri: Uri = url
+                    .parse()
+                    .map_err(|e| WireError::NotSent(format!("{url}: {e}")))?;
+                self.last_uri = Some((url.to_string(), uri.clone()));
+                uri
+            }
+        };
+        let bearer = match &self.last_bearer {
+            Some((seen, value)) if seen == token => value.clone(),
+            _ => {
+                let mut value = HeaderValue::try_from(format!("Bearer {token}")).map_err(|_| {
+                    WireError::NotSent("the access token is not valid in a header".into())
+                })?;
+                value.set_sensitive(true);
+                self.last_bearer = Some((token.to_string(), value.clone()));
+                value
+            }
+        };
         let mut request = Request::builder().method(method).uri(uri);
         let headers = request.headers_mut().expect("a valid request so far");
         headers.insert(USER_AGENT, self.user_agent.clone());
-        let mut bearer = HeaderValue::try_from(format!("Bearer {token}"))
-            .map_err(|_| WireError::NotSent("the access token is not valid in a header".into()))?;
-        bearer.set_sensitive(true);
         headers.insert(AUTHORIZATION, bearer);
         let body = match body {
             Some((content_type, bytes)) => {
@@ -169,7 +189,7 @@ mod tests {
                 let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n");
             }
         });
-        let wire = Wire::new(Duration::from_secs(5), Duration::from_secs(5)).unwrap();
+        let mut wire = Wire::new(Duration::from_secs(5), Duration::from_secs(5)).unwrap();
         let sent = wire.send(
             Method::GET,
             &format!("https://127.0.0.1:{port}/api/users.json"),
@@ -192,7 +212,7 @@ mod tests {
             std::thread::sleep(Duration::from_secs(3));
             drop(kept);
         });
-        let wire = Wire::new(Duration::from_secs(5), Duration::from_millis(300)).unwrap();
+        let mut wire = Wire::new(Duration::from_secs(5), Duration::from_millis(300)).unwrap();
         let body = Some(("application/json", Bytes::from_static(b"{}")));
         match wire.send(
             Method::POST,
