@@ -1,5 +1,6 @@
 //! The typed calls: one method per documented endpoint, and one way to page a listing.
 
+use bytes::Bytes;
 use reqwest::Method;
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -184,7 +185,7 @@ impl<C: Clock> Client<C> {
             Method::POST,
             "/api/contacts.json",
             &[],
-            &Body::Json(body.to_string()),
+            &Body::Json(Bytes::copy_from_slice(body.as_bytes())),
             false,
         )?;
         e.into_payload()
@@ -199,7 +200,12 @@ impl<C: Clock> Client<C> {
     /// replace.
     pub fn update_contact(&self, id: i64, changes: &Value) -> Result<Contact, ApiError> {
         let path = format!("/api/contact/{id}.json");
-        self.send(Method::PUT, &path, Body::Json(changes.to_string()), true)
+        self.send(
+            Method::PUT,
+            &path,
+            Body::Json(changes.to_string().into()),
+            true,
+        )
     }
 
     /// Updates a contact with a partial body given as JSON text; the answer is checked for
@@ -210,7 +216,7 @@ impl<C: Clock> Client<C> {
             Method::PUT,
             &path,
             &[],
-            &Body::Json(changes.to_string()),
+            &Body::Json(Bytes::copy_from_slice(changes.as_bytes())),
             true,
         )
         .map(|_| ())
@@ -340,7 +346,11 @@ impl<'de> Deserialize<'de> for CreatedId {
 
 /// A request body as JSON text.
 fn json(body: &impl serde::Serialize) -> Body {
-    Body::Json(serde_json::to_string(body).expect("a request body serializes"))
+    Body::Json(
+        serde_json::to_vec(body)
+            .expect("a request body serializes")
+            .into(),
+    )
 }
 
 fn record<T: DeserializeOwned>(e: Envelope, call: &str) -> Result<T, ApiError> {

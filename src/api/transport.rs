@@ -27,8 +27,8 @@ use crate::clock::{unix_now, Clock};
 pub enum Body {
     None,
     /// JSON text, sent as it is (an import keeps the same text in its journal, so a body is
-    /// written out once).
-    Json(String),
+    /// written out once); shared, not copied, by each attempt.
+    Json(Bytes),
     Form(Vec<(String, String)>),
 }
 
@@ -260,7 +260,7 @@ impl<C: Clock> Transport<C> {
         };
         let body = match out.body {
             Body::None => None,
-            Body::Json(text) => Some(("application/json", Bytes::from(text.clone()))),
+            Body::Json(text) => Some(("application/json", text.clone())),
             Body::Form(fields) => {
                 let text = serde_urlencoded::to_string(fields)
                     .map_err(|e| network(Sent::No, e.to_string()))?;

@@ -195,16 +195,11 @@ pub fn run<C: Clock>(
     }
 
     // Pass 2: the file.
-    let writers = Pipeline {
-        chunk_size: ROWS_PER_COMMIT,
-        chunks_in_flight: concurrency.max(1) * 2,
-        workers: Workers::Threads(concurrency.max(1)),
-    };
     let sent = AtomicUsize::new(0);
-    let mut counts = Counts::default();
-    writers.run(
-        table.rows,
-        |rows: Vec<Row>| -> Result<Vec<RowOutcome>> {
+    stats.rows_read = write_rows(
+        table,
+        concurrency,
+        |rows| {
             import_chunk(
                 &rows,
                 mapping,
@@ -215,27 +210,7 @@ pub fn run<C: Clock>(
                 &interrupted,
             )
         },
-        |outcomes| {
-            for outcome in outcomes? {
-                if matches!(outcome, RowOutcome::NotTaken) {
-                    continue;
-                }
-                stats.rows_read += 1;
-                counts.done += 1;
-                match outcome {
-                    RowOutcome::Created => counts.created += 1,
-                    RowOutcome::Updated | RowOutcome::Unchanged | RowOutcome::Deleted => {
-                        counts.updated += 1
-                    }
-                    RowOutcome::Invalid | RowOutcome::Rejected | RowOutcome::Failed => {
-                        counts.failed += 1
-                    }
-                    RowOutcome::AlreadyDone | RowOutcome::Unknown | RowOutcome::NotTaken => {}
-                }
-            }
-            progress(counts);
-            Ok(())
-        },
+        progress,
     )?;
     stats.sent = sent.load(Ordering::Relaxed);
     stats.interrupted = interrupted();
@@ -248,6 +223,42 @@ pub fn run<C: Clock>(
     }
     stats.seconds = started.elapsed().as_secs_f64();
     Ok(stats)
+}
+
+/// Pass 2 of every import: `concurrency` writers take the file's rows a chunk at a time
+/// through `import_chunk`, sharing the client's limiter; the outcomes are counted for the
+/// progress line. Gives the rows read and finished in this run.
+fn write_rows(
+    table: Table,
+    concurrency: usize,
+    import_chunk: impl Fn(Vec<Row>) -> Result<Vec<RowOutcome>> + Sync,
+    progress: impl Fn(Counts),
+) -> Result<usize> {
+    let writers = Pipeline {
+        chunk_size: ROWS_PER_COMMIT,
+        chunks_in_flight: concurrency.max(1) * 2,
+        workers: Workers::Threads(concurrency.max(1)),
+    };
+    let mut counts = Counts::default();
+    writers.run(table.rows, import_chunk, |outcomes| {
+        for outcome in outcomes? {
+            match outcome {
+                RowOutcome::NotTaken => continue,
+                RowOutcome::Created => counts.created += 1,
+                RowOutcome::Updated | RowOutcome::Unchanged | RowOutcome::Deleted => {
+                    counts.updated += 1
+                }
+                RowOutcome::Invalid | RowOutcome::Rejected | RowOutcome::Failed => {
+                    counts.failed += 1
+                }
+                RowOutcome::AlreadyDone | RowOutcome::Unknown => {}
+            }
+            counts.done += 1;
+        }
+        progress(counts);
+        Ok(())
+    })?;
+    Ok(counts.done)
 }
 
 /// Maps and checks a chunk of rows; records the intents of those to send in one

@@ -21,7 +21,6 @@ use crate::api::{ApiError, Client};
 use crate::clock::{unix_now, Clock};
 use crate::mapping::config::ContactKey;
 use crate::mapping::{Entity, Mapping};
-use crate::pipeline::{Pipeline, Workers};
 use crate::read::{Row, Table};
 use crate::schema::{parse_timestamp, ActivityInput, TaskInput};
 
@@ -67,33 +66,11 @@ pub fn run<C: Clock>(
         lookup: options.lookup,
     };
     let sent = AtomicUsize::new(0);
-    let mut counts = Counts::default();
-    let writers = Pipeline {
-        chunk_size: super::ROWS_PER_COMMIT,
-        chunks_in_flight: options.concurrency.max(1) * 2,
-        workers: Workers::Threads(options.concurrency.max(1)),
-    };
-    writers.run(
-        table.rows,
-        |rows: Vec<Row>| import_chunk(&rows, mapping, &finder, &sent, &interrupted),
-        |outcomes| {
-            for outcome in outcomes? {
-                if matches!(outcome, RowOutcome::NotTaken) {
-                    continue;
-                }
-                stats.rows_read += 1;
-                counts.done += 1;
-                match outcome {
-                    RowOutcome::Created => counts.created += 1,
-                    RowOutcome::Invalid | RowOutcome::Rejected | RowOutcome::Failed => {
-                        counts.failed += 1
-                    }
-                    _ => {}
-                }
-            }
-            progress(counts);
-            Ok(())
-        },
+    stats.rows_read = super::write_rows(
+        table,
+        options.concurrency,
+        |rows| import_chunk(&rows, mapping, &finder, &sent, &interrupted),
+        progress,
     )?;
     stats.sent = sent.load(Ordering::Relaxed);
     stats.interrupted = interrupted();
