@@ -333,6 +333,33 @@ fn ctrl_c_does_not_wait_for_a_slow_chunk_and_unsent_rows_need_no_lookup() {
     assert_exactly_once(&sb, &dir, n, 0);
 }
 
+/// A second import into a folder another one is using is refused with why, sends nothing,
+/// and the first goes on to import every row once.
+#[test]
+fn a_second_import_into_a_folder_in_use_is_refused() {
+    let sb = sandbox();
+    let n = 30;
+    let dir = setup(n, 0);
+    let mut first = bcetl_import(&sb, &dir, &["--rate", "5", "--burst", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    let second = run(bcetl_import(&sb, &dir, &["--rate", "1000"]));
+    second.fails_with(2, "another bcetl is using this journal");
+    assert!(first.try_wait().unwrap().is_none(), "the first still runs");
+    let status = first.wait().unwrap();
+    assert!(status.success(), "the first import finished: {status}");
+    let creates = sb.stats()["by_endpoint"]["POST /api/contacts"].as_u64();
+    assert_eq!(
+        creates,
+        Some(n as u64),
+        "only the first sent creates, one per row"
+    );
+    assert_exactly_once(&sb, &dir, n, 0);
+}
+
 /// API calls go on bcetl's own HTTP client unless the environment names a proxy for the
 /// server; then they go through the proxy (here one that is not there, so nothing is sent),
 /// and `NO_PROXY` takes the server out again.

@@ -172,6 +172,9 @@ impl Journal {
         let path = dir.join("journal.sqlite");
         let conn = Connection::open(&path)
             .with_context(|| format!("{}: cannot open the journal", path.display()))?;
+        // Held by one run from start to end (exclusive locking): waiting for it is waiting
+        // for that whole run, so a second one is told at once.
+        conn.busy_timeout(std::time::Duration::ZERO)?;
         conn.execute_batch(SCHEMA)
             .map_err(|e| match e.sqlite_error_code() {
                 Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
