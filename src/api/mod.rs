@@ -7,7 +7,8 @@
 //!
 //! In layers, each calling only the ones below it: [`endpoints`](Client) (typed calls, paging)
 //! → `transport` (throttle, retry, envelope, error classes) → `token` (the access token and
-//! its renewal) → `http` (the one HTTP client builder). Every wait goes through a
+//! its renewal) → `wire` (the HTTP connection each thread drives for API calls) and `http`
+//! (reqwest, for logins, renewals and calls through a proxy). Every wait goes through a
 //! [`crate::clock::Clock`], so tests drive time.
 //!
 //! Depends on `schema` (the records), `clock` (waits and expiry) and `write` (the stored

@@ -21,6 +21,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
+use super::http::describe;
+
 /// An answer as it came: status, headers, the whole body.
 pub struct Answer {
     pub status: u16,
@@ -164,11 +166,6 @@ pub fn proxied(url: &str) -> bool {
     hyper_util::client::proxy::matcher::Matcher::from_env()
         .intercept(&uri)
         .is_some()
-}
-
-/// An error with its causes, in words.
-fn describe(e: &dyn std::error::Error) -> String {
-    super::http::describe(e)
 }
 
 #[cfg(test)]
