@@ -13,14 +13,7 @@ use serde_json::{json, Value};
 use util::{repo_file, sandbox, sandbox_with, Run, TestSandbox, Workdir};
 
 fn bcetl(sb: &TestSandbox, dir: &Workdir, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_bcetl"))
-        .current_dir(dir.path(""))
-        .args(args)
-        .args(["--base-url", &sb.sandbox.url])
-        .env("BIGCONTACTS_TOKEN", sb.admin())
-        .env_remove("BIGCONTACTS_CLIENT_SECRET")
-        .output()
-        .expect("bcetl runs");
+    let out = sb.command(dir, args).output().expect("bcetl runs");
     let run = Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

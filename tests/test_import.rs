@@ -52,9 +52,9 @@ fn bcetl_import(sb: &TestSandbox, dir: &Workdir, extra: &[&str]) -> Command {
 }
 
 fn bcetl_import_to(sb: &TestSandbox, dir: &Workdir, out: &str, extra: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bcetl"));
-    cmd.current_dir(dir.path(""))
-        .args([
+    let mut cmd = sb.command(
+        dir,
+        &[
             "import",
             "in.csv",
             "--mapping",
@@ -62,11 +62,9 @@ fn bcetl_import_to(sb: &TestSandbox, dir: &Workdir, out: &str, extra: &[&str]) -
             "--out",
             out,
             "-q",
-        ])
-        .args(["--base-url", &sb.sandbox.url])
-        .args(extra)
-        .env("BIGCONTACTS_TOKEN", sb.admin())
-        .env_remove("BIGCONTACTS_CLIENT_SECRET");
+        ],
+    );
+    cmd.args(extra);
     cmd
 }
 
@@ -1031,9 +1029,9 @@ fn update_by_id_found_row_by_row_and_blank_cells_clear_when_asked() {
         "[fields]\nid = \"Id\"\nfirst_name = \"First\"\ndate_of_birth = { column = \"Birthday\", date = [\"%m/%d/%Y\"] }\n[[emails]]\ncolumn = \"Email\"\n",
     );
     let by_id = |out: &str, extra: &[&str]| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_bcetl"));
-        cmd.current_dir(dir.path(""))
-            .args([
+        let mut cmd = sb.command(
+            &dir,
+            &[
                 "import",
                 "by-id.csv",
                 "-m",
@@ -1042,10 +1040,11 @@ fn update_by_id_found_row_by_row_and_blank_cells_clear_when_asked() {
                 out,
                 "--match",
                 "id",
-            ])
-            .args(["--base-url", &sb.sandbox.url, "--rate", "1000"])
-            .args(extra)
-            .env("BIGCONTACTS_TOKEN", sb.admin());
+                "--rate",
+                "1000",
+            ],
+        );
+        cmd.args(extra);
         run(cmd)
     };
     let gets_by_id = |sb: &TestSandbox| {
@@ -1199,9 +1198,9 @@ fn activities_by_title(db: &Path) -> HashMap<String, Vec<i64>> {
 }
 
 fn import_calls(sb: &TestSandbox, dir: &Workdir, out: &str, extra: &[&str]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bcetl"));
-    cmd.current_dir(dir.path(""))
-        .args([
+    let mut cmd = sb.command(
+        dir,
+        &[
             "import",
             "calls.csv",
             "-m",
@@ -1209,10 +1208,11 @@ fn import_calls(sb: &TestSandbox, dir: &Workdir, out: &str, extra: &[&str]) -> R
             "--out",
             out,
             "-q",
-        ])
-        .args(["--base-url", &sb.sandbox.url, "--rate", "1000"])
-        .args(extra)
-        .env("BIGCONTACTS_TOKEN", sb.admin());
+            "--rate",
+            "1000",
+        ],
+    );
+    cmd.args(extra);
     run(cmd)
 }
 
@@ -1278,9 +1278,9 @@ fn a_call_log_is_imported_once_each_under_faults_and_rolled_back() {
         }
         // Exported through the same mapping, the calls come back as they went in.
         if !faulty {
-            let mut cmd = Command::new(env!("CARGO_BIN_EXE_bcetl"));
-            cmd.current_dir(dir.path(""))
-                .args([
+            let r = run(sb.command(
+                &dir,
+                &[
                     "export",
                     "back.csv",
                     "--entity",
@@ -1288,10 +1288,10 @@ fn a_call_log_is_imported_once_each_under_faults_and_rolled_back() {
                     "-m",
                     "calls.toml",
                     "-q",
-                ])
-                .args(["--base-url", &sb.sandbox.url, "--rate", "1000"])
-                .env("BIGCONTACTS_TOKEN", sb.admin());
-            let r = run(cmd);
+                    "--rate",
+                    "1000",
+                ],
+            ));
             assert_eq!(r.code, 0, "{}", r.stderr);
             let mut back: Vec<Vec<String>> = csv::Reader::from_path(dir.path("back.csv"))
                 .unwrap()
@@ -1335,9 +1335,9 @@ fn tasks_of_the_three_kinds_are_imported_with_their_assignees() {
         );
     }
     let dir = Workdir::new();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bcetl"));
-    cmd.current_dir(dir.path(""))
-        .args([
+    let r = run(sb.command(
+        &dir,
+        &[
             "import",
             &util::repo_file("samples/task-list.csv"),
             "-m",
@@ -1345,10 +1345,10 @@ fn tasks_of_the_three_kinds_are_imported_with_their_assignees() {
             "--out",
             "tasks",
             "-q",
-        ])
-        .args(["--base-url", &sb.sandbox.url, "--rate", "1000"])
-        .env("BIGCONTACTS_TOKEN", sb.admin());
-    let r = run(cmd);
+            "--rate",
+            "1000",
+        ],
+    ));
     assert_eq!(
         r.code, 1,
         "two rows are invalid on purpose: {}{}",
@@ -1440,9 +1440,9 @@ fn tasks_under_faults_exist_once_each() {
         "tasks.toml",
         "entity = \"task\"\n[contact]\nmatch = \"email\"\ncolumn = \"Contact\"\n[fields]\ntitle = \"Subject\"\nevent = \"Kind\"\ndue_date = { column = \"Due\", date = [\"%m/%d/%Y\"] }\nassigned_to = \"Owner\"\n",
     );
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bcetl"));
-    cmd.current_dir(dir.path(""))
-        .args([
+    let r = run(sb.command(
+        &dir,
+        &[
             "import",
             "tasks.csv",
             "-m",
@@ -1450,10 +1450,10 @@ fn tasks_under_faults_exist_once_each() {
             "--out",
             "t",
             "-q",
-        ])
-        .args(["--base-url", &sb.sandbox.url, "--rate", "1000"])
-        .env("BIGCONTACTS_TOKEN", sb.admin());
-    let r = run(cmd);
+            "--rate",
+            "1000",
+        ],
+    ));
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let conn = rusqlite::Connection::open(&sb.db).unwrap();
     let mut counts: HashMap<String, usize> = HashMap::new();

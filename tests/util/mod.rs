@@ -130,6 +130,18 @@ impl TestSandbox {
         format!("{}{path}", self.sandbox.url)
     }
 
+    /// `bcetl ARGS` run in `dir` against this sandbox, with the admin's token.
+    #[allow(dead_code)] // not every test binary runs the command line
+    pub fn command(&self, dir: &Workdir, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_bcetl"));
+        cmd.current_dir(dir.path(""))
+            .args(args)
+            .args(["--base-url", &self.sandbox.url])
+            .env("BIGCONTACTS_TOKEN", self.admin())
+            .env_remove("BIGCONTACTS_CLIENT_SECRET");
+        cmd
+    }
+
     /// Sends a request with a bearer token and an optional JSON body; the status and the
     /// body as JSON (Null when it is not JSON).
     pub fn call(
