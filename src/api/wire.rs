@@ -1,25 +1,34 @@
-//! The HTTP connection a calling thread drives itself: hyper-util's pooled client over rustls
-//! with the web's root certificates (the TLS stack and roots reqwest uses), on the thread's
-//! own single-threaded runtime.
+//! The HTTP connection a calling thread drives itself: one kept-alive HTTP/1.1 connection
+//! (hyper's connection API) over rustls with the web's root certificates (the TLS stack and
+//! roots reqwest uses), on the thread's own single-threaded runtime.
 //!
-//! reqwest wraps this same client in layers an API call here does not need (a redirect
-//! policy, which is "none" anyway; the URL parsed again on the way in and out): callgrind
-//! counts about 71,000 instructions per request through it against 33,000 without, and
-//! requests are most of what an import's writer spends (BENCHMARKS.md). reqwest stays for
-//! the rest (logins, token renewals) and for API calls when the environment names a proxy
-//! for the server, which it knows how to go through.
+//! A writer thread sends one request at a time, so a pool has nothing to share: the thread
+//! keeps its one connection and drives it in the same poll as its request, with no task
+//! spawned and no channel between them. callgrind counts per request about 71,000
+//! instructions through reqwest, 33,000 through hyper-util's pooled client (what reqwest
+//! wraps) and fewer through this (BENCHMARKS.md); requests are most of what an import's
+//! writer spends. What a pool otherwise gets right is here too: a connection the server
+//! closed while idle is noticed before a request goes on it, and a request the connection
+//! gave back unsent goes once on a new one. reqwest stays for the rest (logins, token
+//! renewals) and for API calls when the environment names a proxy for the server, which it
+//! knows how to go through.
 
+use std::future::Future;
+use std::pin::{pin, Pin};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
+use hyper::client::conn::http1;
+use hyper::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST, USER_AGENT};
 use hyper::{Method, Request, Uri};
-use hyper_rustls::HttpsConnector;
+use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::TokioIo;
+use tower_service::Service;
 
 use super::http::describe;
 
@@ -33,20 +42,80 @@ pub struct Answer {
 /// Why no answer came, and whether the request may have reached the server.
 #[derive(Debug)]
 pub enum WireError {
-    /// Nothing was sent: the connection could not be made.
+    /// Nothing was sent: the connection could not be made, or gave the request back.
     NotSent(String),
     /// The request may have been received (and applied) before the answer was lost.
     Lost(String),
 }
 
-/// One thread's HTTP client and the runtime that drives it.
+type Stream = MaybeHttpsStream<TokioIo<tokio::net::TcpStream>>;
+
+/// A kept-alive connection: the handle requests go through, and the future that reads and
+/// writes the socket for it (polled only while this thread waits on a request).
+struct Connection {
+    /// `scheme://host:port` it goes to.
+    origin: String,
+    sender: http1::SendRequest<Full<Bytes>>,
+    driver: Pin<Box<http1::Connection<Stream, Full<Bytes>>>>,
+    /// When its last answer came.
+    idle_since: Instant,
+}
+
+/// How long a connection may sit idle before it is checked for a close the server sent
+/// meanwhile. The runtime learns of a close only when it next looks for I/O events, which
+/// costs a system call; a writer sends its next request within microseconds of an answer,
+/// and servers close idle connections after seconds, so only a connection left idle (a
+/// throttled writer, a pause) is worth the look.
+const IDLE_CHECK: Duration = Duration::from_millis(1);
+
+/// A URL taken apart once for every request to it: where to connect, what the request line
+/// and `Host` header say.
+struct Target {
+    url: String,
+    origin: String,
+    /// The whole URL, for the connector.
+    absolute: Uri,
+    /// `/path?query`, for the request line.
+    path: Uri,
+    host: HeaderValue,
+}
+
+impl Target {
+    fn parse(url: &str) -> Result<Target, String> {
+        let absolute: Uri = url.parse().map_err(|e| format!("{url}: {e}"))?;
+        let (Some(scheme), Some(authority)) = (absolute.scheme_str(), absolute.authority()) else {
+            return Err(format!("{url}: not an absolute URL"));
+        };
+        let port = absolute
+            .port_u16()
+            .unwrap_or(if scheme == "https" { 443 } else { 80 });
+        let origin = format!("{scheme}://{}:{port}", authority.host());
+        let path = match absolute.path_and_query() {
+            Some(p) => Uri::try_from(p.as_str()).map_err(|e| format!("{url}: {e}"))?,
+            None => Uri::from_static("/"),
+        };
+        // The authority as written, less any user:password (never sent in a Host header).
+        let host = authority.as_str().rsplit('@').next().unwrap_or_default();
+        let host = HeaderValue::try_from(host).map_err(|e| format!("{url}: {e}"))?;
+        Ok(Target {
+            url: url.to_string(),
+            origin,
+            absolute,
+            path,
+            host,
+        })
+    }
+}
+
+/// One thread's HTTP connection and the runtime that drives it.
 pub struct Wire {
     runtime: tokio::runtime::Runtime,
-    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    connector: HttpsConnector<HttpConnector>,
+    connection: Option<Connection>,
     user_agent: HeaderValue,
     timeout: Duration,
     /// The last URL and token sent, ready-made: a writer sends the same ones again and again.
-    last_uri: Option<(String, Uri)>,
+    last_target: Option<Target>,
     last_bearer: Option<(String, HeaderValue)>,
 }
 
@@ -70,14 +139,14 @@ impl Wire {
             .with_no_client_auth();
         // https to the server; plain http only reaches here for this machine (the sandbox),
         // `http::check_base_url` refuses it for any other host.
-        let https = HttpsConnector::from((http, Arc::new(tls)));
-        let client = Client::builder(TokioExecutor::new()).build(https);
+        let connector = HttpsConnector::from((http, Arc::new(tls)));
         Ok(Wire {
             runtime,
-            client,
+            connector,
+            connection: None,
             user_agent: HeaderValue::from_static(super::http::USER_AGENT),
             timeout,
-            last_uri: None,
+            last_target: None,
             last_bearer: None,
         })
     }
@@ -90,16 +159,10 @@ impl Wire {
         token: &str,
         body: Option<(&'static str, Bytes)>,
     ) -> Result<Answer, WireError> {
-        let uri = match &self.last_uri {
-            Some((seen, uri)) if seen == url => uri.clone(),
-            _ => {
-                let uri: Uri = url
-                    .parse()
-                    .map_err(|e| WireError::NotSent(format!("{url}: {e}")))?;
-                self.last_uri = Some((url.to_string(), uri.clone()));
-                uri
-            }
-        };
+        if self.last_target.as_ref().is_none_or(|t| t.url != url) {
+            self.last_target = Some(Target::parse(url).map_err(WireError::NotSent)?);
+        }
+        let target = self.last_target.as_ref().expect("set above");
         let bearer = match &self.last_bearer {
             Some((seen, value)) if seen == token => value.clone(),
             _ => {
@@ -111,8 +174,9 @@ impl Wire {
                 value
             }
         };
-        let mut request = Request::builder().method(method).uri(uri);
+        let mut request = Request::builder().method(method).uri(target.path.clone());
         let headers = request.headers_mut().expect("a valid request so far");
+        headers.insert(HOST, target.host.clone());
         headers.insert(USER_AGENT, self.user_agent.clone());
         headers.insert(AUTHORIZATION, bearer);
         let body = match body {
@@ -125,36 +189,169 @@ impl Wire {
         let request = request
             .body(body)
             .map_err(|e| WireError::NotSent(e.to_string()))?;
-        self.runtime.block_on(async {
-            let exchange = async {
-                let response = self.client.request(request).await.map_err(|e| {
-                    if e.is_connect() {
-                        WireError::NotSent(describe(&e))
-                    } else {
-                        WireError::Lost(describe(&e))
-                    }
-                })?;
-                let (parts, body) = response.into_parts();
-                let body = body
-                    .collect()
-                    .await
-                    .map_err(|e| WireError::Lost(describe(&e)))?
-                    .to_bytes();
-                Ok(Answer {
-                    status: parts.status.as_u16(),
-                    headers: parts.headers,
-                    body,
-                })
-            };
-            match tokio::time::timeout(self.timeout, exchange).await {
+        let exchange = Exchange {
+            connector: &mut self.connector,
+            connection: &mut self.connection,
+            target,
+        };
+        let timeout = self.timeout;
+        let answer = self.runtime.block_on(async {
+            match tokio::time::timeout(timeout, Settled::new(exchange.run(request))).await {
                 Ok(answer) => answer,
                 Err(_) => Err(WireError::Lost(format!(
                     "no whole answer within {} s (operation timed out)",
-                    self.timeout.as_secs()
+                    timeout.as_secs()
                 ))),
             }
+        });
+        if answer.is_err() {
+            // Whatever state the connection is in (a request half written, an answer half
+            // read), the next request starts on a new one.
+            self.connection = None;
+        }
+        answer
+    }
+}
+
+/// One request's way through this thread's connection.
+struct Exchange<'a> {
+    connector: &'a mut HttpsConnector<HttpConnector>,
+    connection: &'a mut Option<Connection>,
+    target: &'a Target,
+}
+
+impl Exchange<'_> {
+    async fn run(mut self, request: Request<Full<Bytes>>) -> Result<Answer, WireError> {
+        let reused = self.ready_connection().await;
+        match self.send(request).await? {
+            Sent::Answer(answer) => Ok(answer),
+            Sent::GivenBack(request, message) => {
+                // The connection closed before writing any of it: the server has nothing.
+                // On a kept-alive connection that is the server having closed it while idle,
+                // so the request goes once more, on a new one.
+                if !reused {
+                    return Err(WireError::NotSent(message));
+                }
+                match self.send(request).await? {
+                    Sent::Answer(answer) => Ok(answer),
+                    Sent::GivenBack(_, message) => Err(WireError::NotSent(message)),
+                }
+            }
+        }
+    }
+
+    /// Writes the request and reads the whole answer on the connection (a new one if there
+    /// is none), driving it meanwhile. A connection that ends is dropped.
+    async fn send(&mut self, request: Request<Full<Bytes>>) -> Result<Sent, WireError> {
+        if self.connection.is_none() {
+            *self.connection = Some(self.connect().await?);
+        }
+        let Connection { sender, driver, .. } = self.connection.as_mut().expect("set above");
+        let mut ended = false;
+        let sent = {
+            let exchange = async {
+                let response = match sender.try_send_request(request).await {
+                    Ok(response) => response,
+                    Err(mut e) => {
+                        let message = describe(e.error());
+                        return match e.take_message() {
+                            Some(request) => Ok(Sent::GivenBack(request, message)),
+                            None => Err(WireError::Lost(message)),
+                        };
+                    }
+                };
+                let (parts, body) = response.into_parts();
+                match body.collect().await {
+                    Ok(body) => Ok(Sent::Answer(Answer {
+                        status: parts.status.as_u16(),
+                        headers: parts.headers,
+                        body: body.to_bytes(),
+                    })),
+                    Err(e) => Err(WireError::Lost(describe(&e))),
+                }
+            };
+            let mut exchange = pin!(exchange);
+            tokio::select! {
+                biased;
+                sent = &mut exchange => sent,
+                _ = driver.as_mut() => {
+                    // The connection ended (an answer with `Connection: close`, or an error):
+                    // what it read is already handed over, and a request it did not take comes
+                    // back.
+                    ended = true;
+                    exchange.await
+                }
+            }
+        };
+        match self.connection.as_mut() {
+            Some(connection) if !ended && matches!(sent, Ok(Sent::Answer(_))) => {
+                connection.idle_since = Instant::now();
+            }
+            // A finished connection is not polled again.
+            _ => *self.connection = None,
+        }
+        sent
+    }
+
+    /// Keeps the connection if it goes to the target and is still open and ready (a server
+    /// closes idle ones; the close is read here, before a request goes on it). Whether one
+    /// was kept.
+    async fn ready_connection(&mut self) -> bool {
+        let Some(connection) = self.connection.as_mut() else {
+            return false;
+        };
+        if connection.idle_since.elapsed() >= IDLE_CHECK {
+            tokio::task::yield_now().await;
+        }
+        let usable = connection.origin == self.target.origin && !connection.sender.is_closed() && {
+            let Connection { sender, driver, .. } = connection;
+            // The connection first, so that it reads a close and says it wants a request
+            // before the handle asks (the other way round, it wakes this thread).
+            tokio::select! {
+                biased;
+                _ended = driver.as_mut() => false,
+                ready = sender.ready() => ready.is_ok(),
+            }
+        };
+        if !usable {
+            *self.connection = None;
+        }
+        usable
+    }
+
+    async fn connect(&mut self) -> Result<Connection, WireError> {
+        let not_sent = |e: &dyn std::error::Error| WireError::NotSent(describe(e));
+        let stream = self
+            .connector
+            .call(self.target.absolute.clone())
+            .await
+            .map_err(|e| not_sent(&*e))?;
+        let (mut sender, driver) = http1::handshake(stream).await.map_err(|e| not_sent(&e))?;
+        let mut driver = Box::pin(driver);
+        tokio::select! {
+            biased;
+            ready = sender.ready() => ready.map_err(|e| not_sent(&e))?,
+            ended = driver.as_mut() => {
+                return Err(match ended {
+                    Err(e) => not_sent(&e),
+                    Ok(()) => WireError::NotSent("the server closed the connection".into()),
+                })
+            }
+        }
+        Ok(Connection {
+            origin: self.target.origin.clone(),
+            sender,
+            driver,
+            idle_since: Instant::now(),
         })
     }
+}
+
+/// How a request on a connection went, when it did not fail.
+enum Sent {
+    Answer(Answer),
+    /// The connection gave the request back unwritten.
+    GivenBack(Request<Full<Bytes>>, String),
 }
 
 /// Whether the environment names a proxy for `url` (`HTTPS_PROXY`, `HTTP_PROXY`,
@@ -200,6 +397,103 @@ mod tests {
         }
     }
 
+    /// A server that takes `connections` connections one after another and answers each
+    /// request with `200 {"n":N}`, N counting requests across them. With `close`, it closes
+    /// the connection after one answer, adding `close` to its headers (empty: without
+    /// saying so). Returns its port and the count.
+    fn counting_server(
+        connections: usize,
+        close: Option<&'static str>,
+    ) -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = count.clone();
+        std::thread::spawn(move || {
+            for _ in 0..connections {
+                let Ok((stream, _)) = listener.accept() else {
+                    return;
+                };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut writer = stream;
+                loop {
+                    let mut line = String::new();
+                    // The request line and headers (the tests send no body).
+                    let mut ended = false;
+                    while line != "\r\n" {
+                        line.clear();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            ended = true;
+                            break;
+                        }
+                    }
+                    if ended {
+                        break;
+                    }
+                    let n = counted.fetch_add(1, Ordering::SeqCst) + 1;
+                    let body = format!("{{\"n\":{n}}}");
+                    let header = close.unwrap_or("");
+                    let _ = write!(
+                        writer,
+                        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n{header}\r\n{body}",
+                        body.len()
+                    );
+                    if close.is_some() {
+                        break; // the connection is dropped, closing it
+                    }
+                }
+            }
+        });
+        (port, count)
+    }
+
+    #[test]
+    fn a_connection_the_server_closed_while_idle_is_replaced_and_nothing_goes_twice() {
+        // The server closes each connection after one answer without saying so, as one does
+        // when its keep-alive time runs out between two requests.
+        let (port, count) = counting_server(3, Some(""));
+        let mut wire = Wire::new(Duration::from_secs(5), Duration::from_secs(5)).unwrap();
+        let url = format!("http://127.0.0.1:{port}/api/users.json");
+        for n in 1..=3 {
+            let answer = wire
+                .send(Method::GET, &url, "t", None)
+                .unwrap_or_else(|e| panic!("request {n}: {e:?}"));
+            assert_eq!(answer.body, format!("{{\"n\":{n}}}"));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert_eq!(
+            count.load(Ordering::SeqCst),
+            3,
+            "each request reached it once"
+        );
+    }
+
+    #[test]
+    fn answers_saying_connection_close_are_followed_by_a_new_connection() {
+        let (port, count) = counting_server(3, Some("connection: close\r\n"));
+        let mut wire = Wire::new(Duration::from_secs(5), Duration::from_secs(5)).unwrap();
+        let url = format!("http://127.0.0.1:{port}/api/users.json");
+        for n in 1..=3 {
+            let answer = wire.send(Method::GET, &url, "t", None).unwrap();
+            assert_eq!(answer.body, format!("{{\"n\":{n}}}"));
+        }
+        assert_eq!(count.load(Ordering::SeqCst), 3);
+    }
+
+    #[test]
+    fn a_kept_alive_connection_carries_request_after_request() {
+        // One connection accepted, ever: every request must go on it.
+        let (port, count) = counting_server(1, None);
+        let mut wire = Wire::new(Duration::from_secs(5), Duration::from_secs(5)).unwrap();
+        let url = format!("http://127.0.0.1:{port}/api/users.json");
+        for n in 1..=20 {
+            let answer = wire.send(Method::GET, &url, "t", None).unwrap();
+            assert_eq!(answer.body, format!("{{\"n\":{n}}}"));
+        }
+        assert_eq!(count.load(Ordering::SeqCst), 20);
+    }
+
     #[test]
     fn a_server_that_never_answers_is_a_lost_answer_after_the_timeout() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -221,5 +515,84 @@ mod tests {
             Err(WireError::NotSent(message)) => panic!("the request went: {message}"),
             Ok(a) => panic!("an answer from nowhere: HTTP {}", a.status),
         }
+    }
+}
+
+/// A future that, when it wakes itself while being polled, is polled again at once rather
+/// than going back to the runtime: tokio would first look for I/O without waiting (a system
+/// call) each time, and hyper's request handle and connection wake each other twice per
+/// exchange (the request handed over, the answer handed back). Wakes from elsewhere (the
+/// socket ready, a timer, another thread) go to the runtime as usual.
+struct Settled<F> {
+    inner: Pin<Box<F>>,
+    wake: Arc<SelfWake>,
+}
+
+#[derive(Default)]
+struct SelfWake {
+    polling: AtomicBool,
+    woken: AtomicBool,
+    outer: std::sync::Mutex<Option<Waker>>,
+}
+
+impl Wake for SelfWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref()
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if self.polling.load(Ordering::SeqCst) {
+            self.woken.store(true, Ordering::SeqCst);
+            // Still polling: the poll loop sees `woken`. Otherwise it may have looked
+            // already, so the runtime is told as well.
+            if self.polling.load(Ordering::SeqCst) {
+                return;
+            }
+        }
+        if let Some(outer) = self
+            .outer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            outer.wake_by_ref();
+        }
+    }
+}
+
+impl<F: Future> Settled<F> {
+    fn new(inner: F) -> Self {
+        Settled {
+            inner: Box::pin(inner),
+            wake: Arc::default(),
+        }
+    }
+}
+
+impl<F: Future> Future for Settled<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        {
+            let mut outer = self.wake.outer.lock().unwrap_or_else(|e| e.into_inner());
+            if !outer.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                *outer = Some(cx.waker().clone());
+            }
+        }
+        let waker = Waker::from(self.wake.clone());
+        let mut inner_cx = Context::from_waker(&waker);
+        // A future that keeps waking itself (to let others run) gets the runtime back after
+        // a few rounds.
+        for _ in 0..8 {
+            self.wake.woken.store(false, Ordering::SeqCst);
+            self.wake.polling.store(true, Ordering::SeqCst);
+            let polled = self.inner.as_mut().poll(&mut inner_cx);
+            self.wake.polling.store(false, Ordering::SeqCst);
+            if polled.is_ready() || !self.wake.woken.swap(false, Ordering::SeqCst) {
+                return polled;
+            }
+        }
+        cx.waker().wake_by_ref();
+        Poll::Pending
     }
 }
