@@ -3,7 +3,8 @@
 //! enforces.
 //!
 //! Run: `cargo bench --bench import_throughput` (optionally the row count for the
-//! unthrottled runs: `-- 20000`; default 10,000).
+//! unthrottled runs: `-- 20000`; default 10,000). `BCETL_BENCH_BIN=path` measures another
+//! build of bcetl instead of this one's.
 //!
 //! The import runs as the real binary in a child process against a sandbox served by this
 //! process, so the child's CPU time (from this process's `cutime`/`cstime`, which count
@@ -81,6 +82,14 @@ fn children_cpu_seconds() -> f64 {
     (ticks(13) + ticks(14)) / 100.0
 }
 
+/// The binary measured: this build's, or `BCETL_BENCH_BIN` (another build's, to compare two
+/// versions in one sitting on this noisy machine).
+fn bcetl() -> std::path::PathBuf {
+    std::env::var_os("BCETL_BENCH_BIN")
+        .map(Into::into)
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_bcetl").into())
+}
+
 struct Run {
     seconds: f64,
     cpu: f64,
@@ -90,7 +99,7 @@ struct Run {
 fn import(dir: &Path, sandbox: &Sandbox, out: &str, extra: &[&str]) -> Run {
     let cpu_before = children_cpu_seconds();
     let started = Instant::now();
-    let status = Command::new(env!("CARGO_BIN_EXE_bcetl"))
+    let status = Command::new(bcetl())
         .current_dir(dir)
         .args([
             "import",

@@ -159,7 +159,33 @@ pub struct Entry {
 
 /// Shared by the writer threads: one connection, one statement at a time.
 pub struct Journal {
-    conn: Mutex<Connection>,
+    conn: Mutex<Synced>,
+}
+
+/// The connection, and whether its commits are synced to disk (`synchronous = FULL`, how it
+/// opens) or only written (`NORMAL`, for outcomes). Switched only when the next write
+/// wants the other: a pragma per outcome was two statements per row.
+struct Synced {
+    conn: Connection,
+    full: bool,
+}
+
+impl Synced {
+    fn set_full(&mut self, full: bool) -> Result<&Connection> {
+        if self.full != full {
+            let mode = if full { "FULL" } else { "NORMAL" };
+            self.conn.pragma_update(None, "synchronous", mode)?;
+            self.full = full;
+        }
+        Ok(&self.conn)
+    }
+}
+
+impl std::ops::Deref for Synced {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
 }
 
 impl Journal {
@@ -212,12 +238,15 @@ impl Journal {
             }
         }
         Ok(Journal {
-            conn: Mutex::new(conn),
+            conn: Mutex::new(Synced { conn, full: true }),
         })
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
-        self.conn.lock().expect("journal lock")
+    /// The connection, its commits synced to disk.
+    fn conn(&self) -> Result<MutexGuard<'_, Synced>> {
+        let mut guard = self.conn.lock().expect("journal lock");
+        guard.set_full(true)?;
+        Ok(guard)
     }
 
     /// Which of `rows` (a chunk's row numbers) are done for good, in one query for the chunk
@@ -226,7 +255,7 @@ impl Journal {
         let (Some(first), Some(last)) = (rows.iter().min(), rows.iter().max()) else {
             return Ok(Default::default());
         };
-        let conn = self.conn();
+        let conn = self.conn()?;
         let mut query =
             conn.prepare_cached("SELECT row, state FROM rows WHERE row BETWEEN ?1 AND ?2")?;
         let mut finished = std::collections::HashSet::new();
@@ -248,7 +277,7 @@ impl Journal {
     /// Records several rows' intents in one transaction (one sync to disk), before any of
     /// their requests is sent.
     pub fn sending_all(&self, pending: &[Pending]) -> Result<()> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let tx = conn.unchecked_transaction()?;
         {
             let mut insert = tx.prepare_cached(
@@ -312,11 +341,8 @@ impl Journal {
     /// sent for them, as any unknown outcome is. Intents, whose loss could send a row
     /// twice, are always synced before their requests go.
     pub fn record(&self, outcomes: &[(usize, Outcome)]) -> Result<()> {
-        let conn = self.conn();
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        let written = Self::write_outcomes(&conn, outcomes);
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        written
+        let mut guard = self.conn.lock().expect("journal lock");
+        Self::write_outcomes(guard.set_full(false)?, outcomes)
     }
 
     fn write_outcomes(conn: &Connection, outcomes: &[(usize, Outcome)]) -> Result<()> {
@@ -359,7 +385,7 @@ impl Journal {
         if rows.is_empty() {
             return Ok(());
         }
-        let conn = self.conn();
+        let conn = self.conn()?;
         let tx = conn.unchecked_transaction()?;
         for row in rows {
             tx.prepare_cached("DELETE FROM rows WHERE row = ?1 AND state = 'sending'")?
@@ -374,7 +400,7 @@ impl Journal {
         &self,
         fill: impl FnOnce(&mut dyn FnMut(&str, i64, &str) -> Result<()>) -> Result<()>,
     ) -> Result<usize> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let tx = conn.unchecked_transaction()?;
         tx.execute("DELETE FROM account", [])?;
         let mut added = 0;
@@ -393,7 +419,7 @@ impl Journal {
 
     /// The contacts the index holds for a key: (id, the record as JSON), at most `limit`.
     pub fn index_lookup(&self, key: &str, limit: usize) -> Result<Vec<(i64, String)>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
             "SELECT DISTINCT contact_id, doc FROM account WHERE key = ?1 ORDER BY contact_id LIMIT ?2",
         )?;
@@ -415,7 +441,7 @@ impl Journal {
 
     /// A deleted contact came back (as a new one, `new_id`): the row is rolled back.
     pub fn recreated(&self, row: usize, new_id: i64) -> Result<()> {
-        self.conn().execute(
+        self.conn()?.execute(
             "UPDATE rows SET state = 'rolled_back', contact_id = ?3, reason = ?2 WHERE row = ?1 AND state = 'deleted'",
             params![row as i64, format!("deleted, then re-created by bcetl rollback as contact {new_id}"), new_id],
         )?;
@@ -424,7 +450,7 @@ impl Journal {
 
     /// Rows that updated a contact: row, contact id, its record before, the body sent.
     pub fn updated_contacts(&self) -> Result<Vec<(usize, i64, String, String)>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let mut stmt = conn.prepare(
             "SELECT row, contact_id, before, body FROM rows WHERE state = 'updated' AND action = 'update' ORDER BY row",
         )?;
@@ -437,7 +463,7 @@ impl Journal {
 
     /// The contact a rolled-back row had is gone: the row is free to be imported again.
     pub fn rolled_back(&self, row: usize) -> Result<()> {
-        self.conn().execute(
+        self.conn()?.execute(
             "UPDATE rows SET contact_id = CASE WHEN state = 'created' THEN NULL ELSE contact_id END, reason = CASE WHEN state = 'created' THEN 'created, then deleted by bcetl rollback' ELSE 'updated, then restored by bcetl rollback' END, state = 'rolled_back' WHERE row = ?1 AND state IN ('created', 'updated')",
             params![row as i64],
         )?;
@@ -446,7 +472,7 @@ impl Journal {
 
     /// Rows whose contact exists, with its id, in row order.
     pub fn created_contacts(&self) -> Result<Vec<(usize, i64)>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let mut stmt = conn.prepare(
             "SELECT row, contact_id FROM rows WHERE state = 'created' AND contact_id IS NOT NULL ORDER BY row",
         )?;
@@ -457,7 +483,7 @@ impl Journal {
     /// Like [`Journal::created_contacts`], with each row's key (for an activity, its
     /// contact's id, which its address on the server needs).
     pub fn created_with_keys(&self) -> Result<Vec<(usize, i64, String)>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let mut stmt = conn.prepare(
             "SELECT row, contact_id, COALESCE(key, '') FROM rows WHERE state = 'created' AND contact_id IS NOT NULL ORDER BY row",
         )?;
@@ -470,7 +496,7 @@ impl Journal {
     /// What the journal was started for (`server`, `input`…).
     pub fn identity(&self, key: &str) -> Result<Option<String>> {
         Ok(self
-            .conn()
+            .conn()?
             .query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| {
                 r.get(0)
             })
@@ -499,7 +525,7 @@ impl Journal {
     /// Pending rows from a query selecting row, key, sent_at, server_offset, body, action,
     /// contact_id and before, in that order.
     fn pending_where(&self, sql: &str) -> Result<Vec<Pending>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let mut stmt = conn.prepare(sql)?;
         let rows = stmt.query_map([], |r| {
             let text = |i: usize| r.get::<_, Option<String>>(i).map(Option::unwrap_or_default);
@@ -525,7 +551,7 @@ impl Journal {
     /// Whether some row already claims this contact.
     pub fn is_claimed(&self, contact_id: i64) -> Result<bool> {
         Ok(self
-            .conn()
+            .conn()?
             .prepare_cached("SELECT 1 FROM rows WHERE contact_id = ?1")?
             .query_row(params![contact_id], |_| Ok(()))
             .optional()?
@@ -534,7 +560,7 @@ impl Journal {
 
     /// Every row, in row order, for the output files; `each` is called a row at a time.
     pub fn for_each(&self, mut each: impl FnMut(Entry) -> Result<()>) -> Result<()> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let mut stmt =
             conn.prepare("SELECT row, state, key, contact_id, reason FROM rows ORDER BY row")?;
         let mut rows = stmt.query([])?;
