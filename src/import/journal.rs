@@ -164,7 +164,8 @@ pub struct Journal {
 
 /// The connection, and whether its commits are synced to disk (`synchronous = FULL`, how it
 /// opens) or only written (`NORMAL`, for outcomes). Switched only when the next write
-/// wants the other: a pragma per outcome was two statements per row.
+/// wants the other: setting it before and after each write of outcomes was two more
+/// statements for every chunk.
 struct Synced {
     conn: Connection,
     full: bool,
