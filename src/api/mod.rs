@@ -21,6 +21,7 @@ pub mod envelope;
 mod error;
 mod http;
 pub mod retry;
+mod settled;
 pub mod throttle;
 mod token;
 mod transport;

@@ -6,18 +6,15 @@
 //! keeps its one connection and drives it in the same poll as its request, with no task
 //! spawned and no channel between them. callgrind counts per request about 71,000
 //! instructions through reqwest, 33,000 through hyper-util's pooled client (what reqwest
-//! wraps) and fewer through this (BENCHMARKS.md); requests are most of what an import's
+//! wraps) and 25,000 through this (BENCHMARKS.md); requests are most of what an import's
 //! writer spends. What a pool otherwise gets right is here too: a connection the server
 //! closed while idle is noticed before a request goes on it, and a request the connection
 //! gave back unsent goes once on a new one. reqwest stays for the rest (logins, token
 //! renewals) and for API calls when the environment names a proxy for the server, which it
 //! knows how to go through.
 
-use std::future::Future;
 use std::pin::{pin, Pin};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -31,6 +28,7 @@ use hyper_util::rt::TokioIo;
 use tower_service::Service;
 
 use super::http::describe;
+use super::settled::Settled;
 
 /// An answer as it came: status, headers, the whole body.
 pub struct Answer {
@@ -368,6 +366,7 @@ pub fn proxied(url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::Ordering;
 
     #[test]
     fn https_is_spoken_as_tls_and_a_refused_handshake_is_not_sent() {
@@ -515,84 +514,5 @@ mod tests {
             Err(WireError::NotSent(message)) => panic!("the request went: {message}"),
             Ok(a) => panic!("an answer from nowhere: HTTP {}", a.status),
         }
-    }
-}
-
-/// A future that, when it wakes itself while being polled, is polled again at once rather
-/// than going back to the runtime: tokio would first look for I/O without waiting (a system
-/// call) each time, and hyper's request handle and connection wake each other twice per
-/// exchange (the request handed over, the answer handed back). Wakes from elsewhere (the
-/// socket ready, a timer, another thread) go to the runtime as usual.
-struct Settled<F> {
-    inner: Pin<Box<F>>,
-    wake: Arc<SelfWake>,
-}
-
-#[derive(Default)]
-struct SelfWake {
-    polling: AtomicBool,
-    woken: AtomicBool,
-    outer: std::sync::Mutex<Option<Waker>>,
-}
-
-impl Wake for SelfWake {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref()
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        if self.polling.load(Ordering::SeqCst) {
-            self.woken.store(true, Ordering::SeqCst);
-            // Still polling: the poll loop sees `woken`. Otherwise it may have looked
-            // already, so the runtime is told as well.
-            if self.polling.load(Ordering::SeqCst) {
-                return;
-            }
-        }
-        if let Some(outer) = self
-            .outer
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-        {
-            outer.wake_by_ref();
-        }
-    }
-}
-
-impl<F: Future> Settled<F> {
-    fn new(inner: F) -> Self {
-        Settled {
-            inner: Box::pin(inner),
-            wake: Arc::default(),
-        }
-    }
-}
-
-impl<F: Future> Future for Settled<F> {
-    type Output = F::Output;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        {
-            let mut outer = self.wake.outer.lock().unwrap_or_else(|e| e.into_inner());
-            if !outer.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                *outer = Some(cx.waker().clone());
-            }
-        }
-        let waker = Waker::from(self.wake.clone());
-        let mut inner_cx = Context::from_waker(&waker);
-        // A future that keeps waking itself (to let others run) gets the runtime back after
-        // a few rounds.
-        for _ in 0..8 {
-            self.wake.woken.store(false, Ordering::SeqCst);
-            self.wake.polling.store(true, Ordering::SeqCst);
-            let polled = self.inner.as_mut().poll(&mut inner_cx);
-            self.wake.polling.store(false, Ordering::SeqCst);
-            if polled.is_ready() || !self.wake.woken.swap(false, Ordering::SeqCst) {
-                return polled;
-            }
-        }
-        cx.waker().wake_by_ref();
-        Poll::Pending
     }
 }
