@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
-use util::{sandbox, sandbox_with, Run, TestSandbox, Workdir};
+use util::{kill_after, sandbox, sandbox_with, Run, TestSandbox, Workdir};
 
 const MAPPING: &str = r#"
 [fields]
@@ -251,15 +251,8 @@ fn kill_9_at_several_moments_then_resume_is_exactly_once() {
     let n = 400;
     let dir = setup(n, 0);
     for (round, after_ms) in [150u64, 400, 250, 600].into_iter().enumerate() {
-        let mut child = bcetl_import(&sb, &dir, &["--rate", "1000", "--concurrency", "4"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(after_ms));
-        let _ = child.kill(); // SIGKILL
-        let status = child.wait().unwrap();
-        if status.success() {
+        let import = bcetl_import(&sb, &dir, &["--rate", "1000", "--concurrency", "4"]);
+        if kill_after(import, Duration::from_millis(after_ms)) {
             eprintln!("round {round}: finished before the kill");
         }
     }
@@ -1198,6 +1191,10 @@ fn activities_by_title(db: &Path) -> HashMap<String, Vec<i64>> {
 }
 
 fn import_calls(sb: &TestSandbox, dir: &Workdir, out: &str, extra: &[&str]) -> Run {
+    run(import_calls_command(sb, dir, out, extra))
+}
+
+fn import_calls_command(sb: &TestSandbox, dir: &Workdir, out: &str, extra: &[&str]) -> Command {
     let mut cmd = sb.command(
         dir,
         &[
@@ -1213,7 +1210,7 @@ fn import_calls(sb: &TestSandbox, dir: &Workdir, out: &str, extra: &[&str]) -> R
         ],
     );
     cmd.args(extra);
-    run(cmd)
+    cmd
 }
 
 #[test]
@@ -1530,33 +1527,8 @@ fn a_call_log_import_killed_at_several_moments_resumes_exactly_once() {
     dir.write("calls.csv", call_log(300));
     dir.write("calls.toml", CALLS);
     for after_ms in [150u64, 400, 250] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_bcetl"))
-            .current_dir(dir.path(""))
-            .args([
-                "import",
-                "calls.csv",
-                "-m",
-                "calls.toml",
-                "--out",
-                "k",
-                "-q",
-            ])
-            .args([
-                "--base-url",
-                &sb.sandbox.url,
-                "--rate",
-                "1000",
-                "--concurrency",
-                "4",
-            ])
-            .env("BIGCONTACTS_TOKEN", sb.admin())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(after_ms));
-        let _ = child.kill(); // SIGKILL
-        child.wait().unwrap();
+        let import = import_calls_command(&sb, &dir, "k", &["--concurrency", "4"]);
+        kill_after(import, Duration::from_millis(after_ms));
     }
     let r = import_calls(&sb, &dir, "k", &[]);
     assert_eq!(

@@ -124,7 +124,8 @@ fn import_chunk<C: Clock>(
     let client = finder.client;
     let mut outcomes = vec![RowOutcome::AlreadyDone; rows.len()];
     let mut records: Vec<(usize, Outcome)> = Vec::new();
-    let mut intents: Vec<(usize, Pending)> = Vec::new();
+    let mut intents: Vec<Pending> = Vec::new();
+    let mut positions = Vec::new();
     let finished = journal.finished(&rows.iter().map(|r| r.number).collect::<Vec<_>>())?;
     for (i, row) in rows.iter().enumerate() {
         if finished.contains(&row.number) {
@@ -142,22 +143,19 @@ fn import_chunk<C: Clock>(
             }
             Decided::Create { contact, record } => (contact, record),
         };
-        intents.push((
-            i,
-            Pending {
-                row: row.number,
-                key: contact.to_string(),
-                sent_at: unix_now(),
-                server_offset: client.server_offset(),
-                body: Value::Object(record).to_string(),
-                existing: None,
-            },
-        ));
+        intents.push(Pending {
+            row: row.number,
+            key: contact.to_string(),
+            sent_at: unix_now(),
+            server_offset: client.server_offset(),
+            body: Value::Object(record).to_string(),
+            existing: None,
+        });
+        positions.push(i);
     }
-    let pending: Vec<Pending> = intents.iter().map(|(_, p)| p.clone()).collect();
-    journal.sending_all(&pending)?;
+    journal.sending_all(&intents)?;
     let mut withdrawn = Vec::new();
-    for (i, pending) in &intents {
+    for (pending, i) in intents.iter().zip(&positions) {
         if stop() {
             outcomes[*i] = RowOutcome::NotTaken;
             withdrawn.push(pending.row);

@@ -175,6 +175,21 @@ impl TestSandbox {
     }
 }
 
+/// Runs `cmd` with its output discarded and kills it (SIGKILL, as `kill -9`) after `after`,
+/// unless it ended first: whether it had finished on its own.
+#[allow(dead_code)] // not every test binary kills a run
+pub fn kill_after(mut cmd: Command, after: std::time::Duration) -> bool {
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("bcetl starts");
+    std::thread::sleep(after);
+    let _ = child.kill(); // fails only when it has already ended
+    child.wait().expect("bcetl ends").success()
+}
+
 /// Runs `cmd`, sends it Ctrl-C (SIGINT) after `after`, and waits for it: its output, and
 /// how long it took to stop once signalled.
 #[cfg(unix)]
