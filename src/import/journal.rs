@@ -272,12 +272,12 @@ impl Journal {
 
     /// Records that the row's create is about to go: durable before the request is sent.
     pub fn sending(&self, pending: &Pending) -> Result<()> {
-        self.sending_all(std::slice::from_ref(pending))
+        self.sending_all([pending])
     }
 
     /// Records several rows' intents in one transaction (one sync to disk), before any of
     /// their requests is sent.
-    pub fn sending_all(&self, pending: &[Pending]) -> Result<()> {
+    pub fn sending_all<'a>(&self, pending: impl IntoIterator<Item = &'a Pending>) -> Result<()> {
         let conn = self.conn()?;
         let tx = conn.unchecked_transaction()?;
         {

@@ -28,7 +28,7 @@ mod rollback;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 pub use journal::{Journal, State};
 use lookup::Key;
@@ -196,20 +196,15 @@ pub fn run<C: Clock>(
 
     // Pass 2: the file.
     let sent = AtomicUsize::new(0);
+    let sending = Sending {
+        journal,
+        sent: &sent,
+        stop: &interrupted,
+    };
     stats.rows_read = write_rows(
         table,
         concurrency,
-        |rows| {
-            import_chunk(
-                &rows,
-                mapping,
-                client,
-                journal,
-                options,
-                &sent,
-                &interrupted,
-            )
-        },
+        |rows| import_chunk(&rows, mapping, client, options, &sending),
         progress,
     )?;
     stats.sent = sent.load(Ordering::Relaxed);
@@ -261,23 +256,20 @@ fn write_rows(
     Ok(counts.done)
 }
 
-/// Maps and checks a chunk of rows; records the intents of those to send in one
-/// transaction (one sync to disk for the chunk), sends them one after another, and records
-/// their outcomes in another transaction. A run killed in between leaves the chunk's rows
-/// `sending`, and the next run looks each up before sending it again.
+/// Maps and checks a chunk of rows and sends those to send ([`Sending::send_chunk`]). A
+/// run killed in between leaves the chunk's rows `sending`, and the next run looks each up
+/// before sending it again.
 fn import_chunk<C: Clock>(
     rows: &[Row],
     mapping: &Mapping,
     client: &Client<C>,
-    journal: &Journal,
     options: &Options,
-    sent: &AtomicUsize,
-    stop: &(dyn Fn() -> bool + Sync),
+    sending: &Sending,
 ) -> Result<Vec<RowOutcome>> {
+    let journal = sending.journal;
     let mut outcomes = vec![RowOutcome::AlreadyDone; rows.len()];
     let mut records: Vec<(usize, Outcome)> = Vec::new();
-    let mut intents: Vec<Pending> = Vec::new();
-    let mut positions = Vec::new();
+    let mut intents: Vec<(usize, Pending)> = Vec::new();
     let finished = journal.finished(&rows.iter().map(|r| r.number).collect::<Vec<_>>())?;
     for (i, row) in rows.iter().enumerate() {
         if finished.contains(&row.number) {
@@ -338,66 +330,91 @@ fn import_chunk<C: Clock>(
                 }),
             ),
         };
-        intents.push(Pending {
-            row: row.number,
-            key,
-            sent_at: unix_now(),
-            server_offset: client.server_offset(),
-            body: serde_json::to_string(&contact)?,
-            existing: update,
-        });
-        positions.push(i);
+        intents.push((
+            i,
+            Pending {
+                row: row.number,
+                key,
+                sent_at: unix_now(),
+                server_offset: client.server_offset(),
+                body: serde_json::to_string(&contact)?,
+                existing: update,
+            },
+        ));
     }
-    journal.sending_all(&intents)?;
-    let mut withdrawn = Vec::new();
     // The bodies sent are the journal's text, written out once.
-    for (pending, i) in intents.iter().zip(&positions) {
-        if stop() {
-            outcomes[*i] = RowOutcome::NotTaken;
-            withdrawn.push(pending.row);
-            continue;
+    let send = |pending: &Pending| match &pending.existing {
+        None => client
+            .create_contact_json(&pending.body)
+            .map(|id| (RowOutcome::Created, Outcome::Created(id))),
+        Some(existing) => {
+            let (state, outcome) = if existing.delete {
+                send_delete(client, existing.id)?;
+                (State::Deleted, RowOutcome::Deleted)
+            } else {
+                client.update_contact_json(existing.id, &pending.body)?;
+                (State::Updated, RowOutcome::Updated)
+            };
+            let done = Outcome::Done {
+                state,
+                contact_id: existing.id,
+                key: pending.key.clone(),
+            };
+            Ok((outcome, done))
         }
-        sent.fetch_add(1, Ordering::Relaxed);
-        let answer = match &pending.existing {
-            None => client.create_contact_json(&pending.body).map(Some),
-            Some(e) if e.delete => send_delete(client, e.id).map(|_| None),
-            Some(e) => client
-                .update_contact_json(e.id, &pending.body)
-                .map(|_| None),
-        };
-        let (outcome, record) = match answer {
-            Ok(_) if pending.existing.is_some() => {
-                let existing = pending.existing.as_ref().expect("checked");
-                let (state, outcome) = if existing.delete {
-                    (State::Deleted, RowOutcome::Deleted)
-                } else {
-                    (State::Updated, RowOutcome::Updated)
-                };
-                let done = Outcome::Done {
-                    state,
-                    contact_id: existing.id,
-                    key: pending.key.clone(),
-                };
-                (outcome, Some(done))
-            }
-            Ok(created) => {
-                let id = created.context("the server answered a create without the contact")?;
-                (RowOutcome::Created, Some(Outcome::Created(id)))
-            }
-            Err(e) if e.may_have_been_applied() => (RowOutcome::Unknown, None),
-            Err(e @ ApiError::Unauthorized { .. }) => {
-                // What is known so far is kept; the rest stay `sending`, looked up next run.
-                journal.record(&records)?;
-                return Err(e.into());
-            }
-            Err(e) => not_applied(&e, &pending.key),
-        };
-        outcomes[*i] = outcome;
-        records.extend(record.map(|r| (pending.row, r)));
-    }
-    journal.record(&records)?;
-    journal.withdraw(&withdrawn)?;
+    };
+    sending.send_chunk(&intents, &mut outcomes, records, send)?;
     Ok(outcomes)
+}
+
+/// What every import's writers share to send a chunk's rows.
+struct Sending<'a> {
+    journal: &'a Journal,
+    /// Requests sent so far, for the summary.
+    sent: &'a AtomicUsize,
+    /// Whether the run was asked to stop (Ctrl-C).
+    stop: &'a (dyn Fn() -> bool + Sync),
+}
+
+impl Sending<'_> {
+    /// Journals the chunk's intents (one sync to disk for them all), sends them one after
+    /// another with `send`, and journals the outcomes with `records` (the chunk's rows
+    /// refused before sending) in one more transaction. A stop leaves the rows not yet sent
+    /// for the next run, their intents withdrawn. `intents` are (position in the chunk,
+    /// intent); `outcomes` are by position.
+    fn send_chunk(
+        &self,
+        intents: &[(usize, Pending)],
+        outcomes: &mut [RowOutcome],
+        mut records: Vec<(usize, Outcome)>,
+        send: impl Fn(&Pending) -> Result<(RowOutcome, Outcome), ApiError>,
+    ) -> Result<()> {
+        self.journal.sending_all(intents.iter().map(|(_, p)| p))?;
+        let mut withdrawn = Vec::new();
+        for (i, pending) in intents {
+            if (self.stop)() {
+                outcomes[*i] = RowOutcome::NotTaken;
+                withdrawn.push(pending.row);
+                continue;
+            }
+            self.sent.fetch_add(1, Ordering::Relaxed);
+            let (outcome, record) = match send(pending) {
+                Ok((outcome, record)) => (outcome, Some(record)),
+                Err(e) if e.may_have_been_applied() => (RowOutcome::Unknown, None),
+                Err(e @ ApiError::Unauthorized { .. }) => {
+                    // What is known so far is kept; the rest stay `sending`, looked up next
+                    // run.
+                    self.journal.record(&records)?;
+                    return Err(e.into());
+                }
+                Err(e) => not_applied(&e, &pending.key),
+            };
+            outcomes[*i] = outcome;
+            records.extend(record.map(|r| (pending.row, r)));
+        }
+        self.journal.record(&records)?;
+        self.journal.withdraw(&withdrawn)
+    }
 }
 
 fn refused(state: State, key: Option<&str>, reason: String) -> Outcome {

@@ -66,10 +66,15 @@ pub fn run<C: Clock>(
         lookup: options.lookup,
     };
     let sent = AtomicUsize::new(0);
+    let sending = super::Sending {
+        journal,
+        sent: &sent,
+        stop: &interrupted,
+    };
     stats.rows_read = super::write_rows(
         table,
         options.concurrency,
-        |rows| import_chunk(&rows, mapping, &finder, &sent, &interrupted),
+        |rows| import_chunk(&rows, mapping, &finder, &sending),
         progress,
     )?;
     stats.sent = sent.load(Ordering::Relaxed);
@@ -113,19 +118,19 @@ pub fn run<C: Clock>(
     Ok(stats)
 }
 
+/// Decides a chunk of activity or task rows and sends those to send
+/// ([`super::Sending::send_chunk`]), as the contact import does.
 fn import_chunk<C: Clock>(
     rows: &[Row],
     mapping: &Mapping,
     finder: &Finder<C>,
-    sent: &AtomicUsize,
-    stop: &(dyn Fn() -> bool + Sync),
+    sending: &super::Sending,
 ) -> Result<Vec<RowOutcome>> {
     let journal = finder.journal;
     let client = finder.client;
     let mut outcomes = vec![RowOutcome::AlreadyDone; rows.len()];
     let mut records: Vec<(usize, Outcome)> = Vec::new();
-    let mut intents: Vec<Pending> = Vec::new();
-    let mut positions = Vec::new();
+    let mut intents: Vec<(usize, Pending)> = Vec::new();
     let finished = journal.finished(&rows.iter().map(|r| r.number).collect::<Vec<_>>())?;
     for (i, row) in rows.iter().enumerate() {
         if finished.contains(&row.number) {
@@ -143,39 +148,23 @@ fn import_chunk<C: Clock>(
             }
             Decided::Create { contact, record } => (contact, record),
         };
-        intents.push(Pending {
-            row: row.number,
-            key: contact.to_string(),
-            sent_at: unix_now(),
-            server_offset: client.server_offset(),
-            body: Value::Object(record).to_string(),
-            existing: None,
-        });
-        positions.push(i);
+        intents.push((
+            i,
+            Pending {
+                row: row.number,
+                key: contact.to_string(),
+                sent_at: unix_now(),
+                server_offset: client.server_offset(),
+                body: Value::Object(record).to_string(),
+                existing: None,
+            },
+        ));
     }
-    journal.sending_all(&intents)?;
-    let mut withdrawn = Vec::new();
-    for (pending, i) in intents.iter().zip(&positions) {
-        if stop() {
-            outcomes[*i] = RowOutcome::NotTaken;
-            withdrawn.push(pending.row);
-            continue;
-        }
-        sent.fetch_add(1, Ordering::Relaxed);
-        let (outcome, record) = match send(client, mapping.entity, pending) {
-            Ok(id) => (RowOutcome::Created, Some(Outcome::Created(id))),
-            Err(e) if e.may_have_been_applied() => (RowOutcome::Unknown, None),
-            Err(e @ ApiError::Unauthorized { .. }) => {
-                journal.record(&records)?;
-                return Err(e.into());
-            }
-            Err(e) => super::not_applied(&e, &pending.key),
-        };
-        outcomes[*i] = outcome;
-        records.extend(record.map(|r| (pending.row, r)));
-    }
-    journal.record(&records)?;
-    journal.withdraw(&withdrawn)?;
+    let send = |pending: &Pending| {
+        let id = send(client, mapping.entity, pending)?;
+        Ok((RowOutcome::Created, Outcome::Created(id)))
+    };
+    sending.send_chunk(&intents, &mut outcomes, records, send)?;
     Ok(outcomes)
 }
 
