@@ -24,8 +24,14 @@ impl Progress {
         Progress::new(quiet, Some(len), template)
     }
 
+    /// Whether a display would be drawn: not quiet, and standard error is a terminal. A
+    /// command whose bar needs work to size (a count of the input) asks first.
+    pub fn drawn(quiet: bool) -> bool {
+        !quiet && std::io::stderr().is_terminal()
+    }
+
     fn new(quiet: bool, len: Option<u64>, template: &str) -> Progress {
-        if quiet || !std::io::stderr().is_terminal() {
+        if !Progress::drawn(quiet) {
             return Progress(ProgressBar::with_draw_target(
                 len,
                 ProgressDrawTarget::hidden(),

@@ -62,8 +62,9 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
     }
     let connection = crate::cli::connect::connect(&args.api)?;
     let client = &connection.client;
-    // The rows, for the progress bar's ETA and to weigh the two ways of finding contacts.
-    let rows = count_rows(&args)?;
+    // The rows, for the progress bar's ETA and to weigh the two ways of finding contacts:
+    // counted (the whole input read once more) only when one of them will use the count.
+    let rows = RowCount::new(&args);
     // Activities and tasks find their contact by the mapping's [contact] key.
     let match_key = match mapping.contact_match() {
         Some(crate::mapping::ContactKey::Id) => import::MatchKey::Id,
@@ -72,7 +73,7 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
         None => match_key,
     };
     let lookup_mode = if records { import::Mode::Upsert } else { mode };
-    let lookup = choose_lookup(&args, &match_key, lookup_mode, rows, client)?;
+    let lookup = choose_lookup(&args, &match_key, lookup_mode, &rows, client)?;
     let options = import::Options {
         mode,
         match_key,
@@ -145,7 +146,11 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
 
     let bar = Progress::bar(
         args.quiet,
-        rows,
+        if Progress::drawn(args.quiet) {
+            rows.get()?
+        } else {
+            0
+        },
         "{spinner} {human_pos}/{human_len} rows ({per_sec}, ETA {eta}) {msg} {elapsed}",
     );
     let stop = interrupt.clone();
@@ -258,15 +263,34 @@ fn resume_command() -> String {
         .join(" ")
 }
 
-/// Data rows of the input (read once more, streamed).
-fn count_rows(args: &ImportArgs) -> Result<u64> {
-    let (table, _) = super::open_with_mapping(&args.input, &args.mapping, &args.read)?;
-    let mut n = 0;
-    for row in table.rows {
-        row?;
-        n += 1;
+/// Data rows of the input, counted the first time they are asked for (the input read once
+/// more, streamed).
+struct RowCount<'a> {
+    args: &'a ImportArgs,
+    counted: std::cell::OnceCell<u64>,
+}
+
+impl<'a> RowCount<'a> {
+    fn new(args: &'a ImportArgs) -> RowCount<'a> {
+        RowCount {
+            args,
+            counted: std::cell::OnceCell::new(),
+        }
     }
-    Ok(n)
+
+    fn get(&self) -> Result<u64> {
+        if let Some(&n) = self.counted.get() {
+            return Ok(n);
+        }
+        let args = self.args;
+        let (table, _) = super::open_with_mapping(&args.input, &args.mapping, &args.read)?;
+        let mut n = 0;
+        for row in table.rows {
+            row?;
+            n += 1;
+        }
+        Ok(*self.counted.get_or_init(|| n))
+    }
 }
 
 /// `--lookup`, with `auto` weighed against the account's size (one request to learn it).
@@ -274,7 +298,7 @@ fn choose_lookup<C: crate::clock::Clock>(
     args: &ImportArgs,
     key: &import::MatchKey,
     mode: import::Mode,
-    rows: u64,
+    rows: &RowCount,
     client: &crate::api::Client<C>,
 ) -> Result<import::Lookup> {
     Ok(match args.lookup {
@@ -293,6 +317,7 @@ fn choose_lookup<C: crate::clock::Clock>(
                 ..Default::default()
             })?;
             let contacts = first.total.unwrap_or(first.items.len() as u64);
+            let rows = rows.get()?;
             let lookup = import::Lookup::choose(key, rows, contacts);
             if !args.quiet {
                 eprintln!(
