@@ -43,6 +43,27 @@ CREATE TABLE IF NOT EXISTS account (key TEXT NOT NULL, contact_id INTEGER NOT NU
 CREATE INDEX IF NOT EXISTS account_key ON account (key);
 ";
 
+/// The outcomes' statements (see [`Journal::record`]).
+const CREATED: &str =
+    "UPDATE rows SET state = 'created', contact_id = ?2, reason = NULL WHERE row = ?1";
+const DONE: &str =
+    "INSERT INTO rows (row, state, key, contact_id, action) VALUES (?1, ?2, ?3, ?4, 'update')
+     ON CONFLICT(row) DO UPDATE SET state = ?2, reason = NULL, key = ?3, contact_id = ?4";
+const NOT_CREATED: &str = "INSERT INTO rows (row, state, key, reason) VALUES (?1, ?2, ?3, ?4)
+     ON CONFLICT(row) DO UPDATE SET state = ?2, key = COALESCE(?3, key), reason = ?4";
+
+/// `slot`'s statement, prepared (from the connection's cache) the first time it is wanted.
+fn statement<'s, 'c>(
+    conn: &'c Connection,
+    slot: &'s mut Option<rusqlite::CachedStatement<'c>>,
+    sql: &str,
+) -> rusqlite::Result<&'s mut rusqlite::CachedStatement<'c>> {
+    if slot.is_none() {
+        *slot = Some(conn.prepare_cached(sql)?);
+    }
+    Ok(slot.as_mut().expect("set above"))
+}
+
 /// What a row came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
@@ -348,32 +369,35 @@ impl Journal {
 
     fn write_outcomes(conn: &Connection, outcomes: &[(usize, Outcome)]) -> Result<()> {
         let tx = conn.unchecked_transaction()?;
-        for (row, outcome) in outcomes {
-            match outcome {
-                Outcome::Created(id) => {
-                    tx.prepare_cached(
-                        "UPDATE rows SET state = 'created', contact_id = ?2, reason = NULL WHERE row = ?1",
-                    )?
-                    .execute(params![*row as i64, id])?;
-                }
-                Outcome::Done {
-                    state,
-                    contact_id,
-                    key,
-                } => {
-                    tx.prepare_cached(
-                        "INSERT INTO rows (row, state, key, contact_id, action) VALUES (?1, ?2, ?3, ?4, 'update')
-                         ON CONFLICT(row) DO UPDATE SET state = ?2, reason = NULL, key = ?3, contact_id = ?4",
-                    )?
-                    .execute(params![*row as i64, state.as_str(), key, contact_id])?;
-                }
-                Outcome::NotCreated { state, key, reason } => {
-                    tx.prepare_cached(
-                        "INSERT INTO rows (row, state, key, reason) VALUES (?1, ?2, ?3, ?4)
-                         ON CONFLICT(row) DO UPDATE SET state = ?2, key = COALESCE(?3, key), reason = ?4",
-                    )?
-                    .execute(params![*row as i64, state.as_str(), key, reason])?;
-                }
+        {
+            // Each statement taken from the cache once per chunk, not once per row.
+            let mut created = None;
+            let mut done = None;
+            let mut not_created = None;
+            for (row, outcome) in outcomes {
+                match outcome {
+                    Outcome::Created(id) => {
+                        statement(&tx, &mut created, CREATED)?.execute(params![*row as i64, id])?
+                    }
+                    Outcome::Done {
+                        state,
+                        contact_id,
+                        key,
+                    } => statement(&tx, &mut done, DONE)?.execute(params![
+                        *row as i64,
+                        state.as_str(),
+                        key,
+                        contact_id
+                    ])?,
+                    Outcome::NotCreated { state, key, reason } => {
+                        statement(&tx, &mut not_created, NOT_CREATED)?.execute(params![
+                            *row as i64,
+                            state.as_str(),
+                            key,
+                            reason
+                        ])?
+                    }
+                };
             }
         }
         tx.commit()?;
