@@ -83,6 +83,26 @@ fn children_cpu_seconds() -> f64 {
     (ticks(13) + ticks(14)) / 100.0
 }
 
+/// Seconds of CPU the hypervisor took from this machine's CPUs (all of them) so far, from
+/// `/proc/stat`; 0 where it does not say. It says the host was busy: runs during which
+/// much was stolen took more CPU for the same work, the client's and the script's alike
+/// (the kernel takes the stolen time itself off a task's CPU time; what stays is the
+/// slower work while the host's other tenants share its caches and cores).
+fn stolen_seconds() -> f64 {
+    std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|stat| {
+            // "cpu user nice system idle iowait irq softirq steal ..."
+            stat.lines()
+                .next()?
+                .split_whitespace()
+                .nth(8)?
+                .parse::<f64>()
+                .ok()
+        })
+        .map_or(0.0, |ticks| ticks / 100.0)
+}
+
 /// The binary measured: this build's, or `BCETL_BENCH_BIN` (another build's, to compare two
 /// versions in one sitting on this noisy machine).
 fn bcetl() -> std::path::PathBuf {
@@ -94,11 +114,13 @@ fn bcetl() -> std::path::PathBuf {
 struct Run {
     seconds: f64,
     cpu: f64,
+    stolen: f64,
     summary: Value,
 }
 
 fn import(dir: &Path, sandbox: &Sandbox, out: &str, extra: &[&str]) -> Run {
     let cpu_before = children_cpu_seconds();
+    let stolen_before = stolen_seconds();
     let started = Instant::now();
     let status = Command::new(bcetl())
         .current_dir(dir)
@@ -123,13 +145,14 @@ fn import(dir: &Path, sandbox: &Sandbox, out: &str, extra: &[&str]) -> Run {
     Run {
         seconds,
         cpu: children_cpu_seconds() - cpu_before,
+        stolen: stolen_seconds() - stolen_before,
         summary: serde_json::from_str(&summary).unwrap(),
     }
 }
 
 /// The script a user would write, on the same rows against an empty sandbox: its CPU
 /// seconds per 10,000 rows, or why it was skipped (`python3` or its `requests` missing).
-fn python_cpu_per_10k(dir: &Path, rows: usize, round: usize) -> Result<f64, String> {
+fn python_cpu_per_10k(dir: &Path, rows: usize, round: usize) -> Result<(f64, f64), String> {
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/benches/python/naive_importer.py"
@@ -140,6 +163,7 @@ fn python_cpu_per_10k(dir: &Path, rows: usize, round: usize) -> Result<f64, Stri
         FaultConfig::default(),
     );
     let ids = dir.join(format!("python-ids-r{round}.csv"));
+    let stolen_before = stolen_seconds();
     let output = Command::new("python3")
         .arg(script)
         .arg(dir.join("in.csv"))
@@ -148,6 +172,7 @@ fn python_cpu_per_10k(dir: &Path, rows: usize, round: usize) -> Result<f64, Stri
         .env("BIGCONTACTS_TOKEN", sb.admin_token())
         .output()
         .map_err(|e| e.to_string())?;
+    let stolen = stolen_seconds() - stolen_before;
     if !output.status.success() {
         return Err(String::from_utf8_lossy(&output.stderr).trim().to_string());
     }
@@ -163,7 +188,7 @@ fn python_cpu_per_10k(dir: &Path, rows: usize, round: usize) -> Result<f64, Stri
         .expect("the script prints its CPU per 10,000 rows");
     let ids = std::fs::read_to_string(ids).unwrap();
     assert_eq!(ids.lines().count(), rows, "the script created every row");
-    Ok(python)
+    Ok((python, stolen))
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -191,15 +216,16 @@ fn main() {
     std::fs::write(dir.path().join("m.toml"), MAPPING).unwrap();
 
     // Seconds of CPU on this machine vary by half from one minute to the next (a shared
-    // VM), for both clients alike: each round runs bcetl and the script back to back, and
-    // the ratio within a round is what compares them.
+    // VM), for both clients alike: each round runs bcetl and the script back to back, the
+    // ratio within a round is what compares them, and each run shows what the hypervisor
+    // stole during it, a sign of how busy the host was.
     println!(
         "## unthrottled sandbox, {rows} rows, each run into an empty sandbox, {rounds} rounds"
     );
     println!(
-        "| round | writers | seconds | rows/s | client CPU s per 10,000 rows | requests | 429s |"
+        "| round | writers | seconds | rows/s | client CPU s per 10,000 rows | requests | 429s | stolen CPU s |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
     const WRITERS: [usize; 3] = [1, 4, 8];
     let mut cpu_per_10k = vec![Vec::new(); WRITERS.len()];
     let mut python = Vec::new();
@@ -228,22 +254,25 @@ fn main() {
             let cpu = run.cpu * 10_000.0 / rows as f64;
             this_round.push(cpu);
             println!(
-                "| {round} | {writers} | {:.2} | {:.0} | {cpu:.2} | {} | {} |",
+                "| {round} | {writers} | {:.2} | {:.0} | {cpu:.2} | {} | {} | {:.2} |",
                 run.seconds,
                 rows as f64 / run.seconds,
                 run.summary["this_run"]["requests"],
                 run.summary["this_run"]["rate_limited_429"],
+                run.stolen,
             );
         }
         match python_cpu_per_10k(dir.path(), rows, round) {
-            Ok(script) => {
-                println!("| {round} | naive_importer.py | | | {script:.2} | {rows} | |");
+            Ok((script, stolen)) => {
+                println!(
+                    "| {round} | naive_importer.py | | | {script:.2} | {rows} | | {stolen:.2} |"
+                );
                 python.push(script);
                 for (i, cpu) in this_round.iter().enumerate() {
                     ratios[i].push(cpu / script);
                 }
             }
-            Err(why) => println!("| {round} | (python importer skipped: {why}) | | | | | |"),
+            Err(why) => println!("| {round} | (python importer skipped: {why}) | | | | | | |"),
         }
         for (i, cpu) in this_round.into_iter().enumerate() {
             cpu_per_10k[i].push(cpu);
