@@ -390,20 +390,21 @@ fn default_layout_export_imports_into_another_account_and_exports_identically() 
 fn nightly_runs_export_each_change_once_and_merge_into_the_snapshot() {
     let sb = sandbox_with(|c| c.seed = 60);
     let dir = Workdir::new();
-    let run = bcetl(
-        &sb,
-        &dir,
-        &[
+    // The nightly command, the same each night (the second night with its progress on).
+    let nightly = |extra: &[&str]| {
+        let args = [
             "export",
             "changes.csv",
             "--state",
             "s.json",
             "--merge",
             "all.csv",
-            "-q",
-        ],
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
+        ];
+        let run = bcetl(&sb, &dir, &[&args[..], extra].concat());
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run
+    };
+    nightly(&["-q"]);
     let all = visible_ids(&sb);
     assert_once(&exported_ids(&dir.path("all.csv")), &all);
     assert_eq!(
@@ -433,19 +434,7 @@ fn nightly_runs_export_each_change_once_and_merge_into_the_snapshot() {
     );
     assert_eq!(status, 200);
 
-    let run = bcetl(
-        &sb,
-        &dir,
-        &[
-            "export",
-            "changes.csv",
-            "--state",
-            "s.json",
-            "--merge",
-            "all.csv",
-        ],
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = nightly(&[]);
     let mut second = exported_ids(&dir.path("changes.csv"));
     second.sort();
     let mut want = vec![changed, new];
