@@ -156,7 +156,7 @@ impl<C: Clock> Transport<C> {
 fn url_for(base: &Url, path: &str, query: &[(&str, String)]) -> String {
     let as_is = path.starts_with('/')
         && !path.contains("/.")
-        && !path.contains("/.")
+        && !path.contains("//")
         && path
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"/._-".contains(&b));
