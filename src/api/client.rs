@@ -99,7 +99,7 @@ impl<C: Clock> Client<C> {
     }
 
     /// Sends one API call; see the typed calls for the usual ones.
-    pub fn call<P: serde::de::DeserializeOwned>(
+    pub fn call<P: super::envelope::Payload>(
         &self,
         method: Method,
         path: &str,

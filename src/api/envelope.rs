@@ -25,6 +25,20 @@ pub struct Envelope<P = RawPayload> {
     pub current_user_id: Option<i64>,
 }
 
+/// What an answer's payload is read as. A payload that needs only the start of a
+/// successful answer can say how to read just that ([`Payload::read_early`]).
+pub trait Payload: DeserializeOwned {
+    /// The envelope of a successful (2xx) answer, read only as far as this payload needs,
+    /// when the answer is laid out the usual way; `None` to read it whole with
+    /// [`Envelope::parse`].
+    fn read_early(_body: &[u8]) -> Option<Envelope<Self>> {
+        None
+    }
+}
+
+impl Payload for RawPayload {}
+impl Payload for serde::de::IgnoredAny {}
+
 /// The envelope's fields as they may come: any of them may be missing or of another type.
 #[derive(Deserialize)]
 struct Fields<P> {
@@ -35,6 +49,20 @@ struct Fields<P> {
     totalcount: Option<Value>,
     current_user_id: Option<Value>,
     payload: Option<P>,
+}
+
+impl<P> Envelope<P> {
+    /// A success holding `payload`, with nothing else said.
+    pub fn success(payload: P) -> Envelope<P> {
+        Envelope {
+            ok: true,
+            message: String::new(),
+            payload: Some(payload),
+            page: None,
+            total: None,
+            current_user_id: None,
+        }
+    }
 }
 
 impl<P: DeserializeOwned> Envelope<P> {

@@ -11,10 +11,9 @@ use bytes::Bytes;
 use rand::Rng;
 use reqwest::blocking::Client as Http;
 use reqwest::Method;
-use serde::de::DeserializeOwned;
 use url::Url;
 
-use super::envelope::Envelope;
+use super::envelope::{Envelope, Payload};
 use super::error::{ApiError, Sent};
 use super::http::{describe, snippet};
 use super::retry::{Decision, RetryPolicy};
@@ -95,7 +94,7 @@ impl Counters {
 impl<C: Clock> Transport<C> {
     /// Sends one API call with the throttle, renewal on 401, and the retry policy.
     /// `idempotent` says whether a lost answer may be retried (see [`RetryPolicy::decide`]).
-    pub fn call<P: DeserializeOwned>(
+    pub fn call<P: Payload>(
         &self,
         method: Method,
         path: &str,
@@ -179,12 +178,17 @@ fn url_for(base: &Url, path: &str, query: &[(&str, String)]) -> String {
 
 /// An answer as its envelope, or the error it means: a 2xx with a success envelope is the
 /// only success.
-fn classify<P: DeserializeOwned>(
+fn classify<P: Payload>(
     call: &str,
     status: u16,
     retry_after: Duration,
     bytes: &[u8],
 ) -> Result<Envelope<P>, ApiError> {
+    if (200..=299).contains(&status) {
+        if let Some(envelope) = P::read_early(bytes) {
+            return Ok(envelope);
+        }
+    }
     let envelope = Envelope::<P>::parse(bytes);
     let message = || match &envelope {
         Some(e) if !e.message.is_empty() => e.message.clone(),
@@ -259,7 +263,7 @@ struct Outgoing<'a> {
 
 impl<C: Clock> Transport<C> {
     /// Sends one request on this thread's own client and reads the answer.
-    fn send_here<P: DeserializeOwned>(&self, out: &Outgoing) -> Result<Envelope<P>, ApiError> {
+    fn send_here<P: Payload>(&self, out: &Outgoing) -> Result<Envelope<P>, ApiError> {
         let answer = if self.direct {
             self.send_direct(out)?
         } else {
