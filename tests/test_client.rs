@@ -758,6 +758,21 @@ fn every_answer_form_the_documents_allow() {
             "{name}: {:?}",
             one.created
         );
+        // A create whose answer is read only up to the new id, as the import sends them:
+        // the id names the contact sent.
+        let sent = john("early@example.com");
+        let id = c
+            .create_contact_json(&serde_json::to_string(&sent).unwrap())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(!ids.contains(&id), "{name}: {id} was another's");
+        let emails: Vec<String> = c
+            .contact(id)
+            .unwrap()
+            .emails
+            .into_iter()
+            .map(|e| e.email)
+            .collect();
+        assert_eq!(emails, ["early@example.com"], "{name}");
         c.delete_contact(ids[0])
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         let e = c.contact(ids[0]).unwrap_err();
