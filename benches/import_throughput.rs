@@ -198,11 +198,6 @@ fn python_cpu_per_10k(dir: &Path, rows: usize, round: usize) -> Result<(f64, f64
     Ok((python, stolen))
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
 fn sandbox(dir: &Path, name: &str, faults: FaultConfig) -> Sandbox {
     Sandbox::start(SandboxConfig {
         faults,
@@ -293,17 +288,17 @@ fn main() {
     println!("| client | CPU s per 10,000 rows | bcetl / script |");
     println!("|---|---:|---:|");
     if !python.is_empty() {
-        println!("| naive_importer.py | {:.2} | |", median(python));
+        println!("| naive_importer.py | {:.2} | |", common::median(python));
     }
     for (i, writers) in WRITERS.iter().enumerate() {
         let ratio = if ratios[i].is_empty() {
             String::new()
         } else {
-            format!("{:.3}", median(ratios[i].clone()))
+            format!("{:.3}", common::median(ratios[i].clone()))
         };
         println!(
             "| bcetl, {writers} writers | {:.2} | {ratio} |",
-            median(cpu_per_10k[i].clone())
+            common::median(cpu_per_10k[i].clone())
         );
     }
 

@@ -13,7 +13,7 @@
 
 mod common;
 
-use common::peak_rss_mb;
+use common::{median, peak_rss_mb};
 
 use std::io::BufWriter;
 
@@ -266,11 +266,6 @@ fn rounds(rows: usize) -> usize {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or((1_500_000 / rows.max(1)).clamp(5, 15))
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
 }
 
 fn main() {
