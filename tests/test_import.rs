@@ -286,9 +286,9 @@ fn ctrl_c_stops_cleanly_and_the_same_command_resumes() {
     assert_exactly_once(&sb, &dir, n, 0);
 }
 
-/// A writer takes 32 rows at a time; at two requests a second that is 16 s of work. Ctrl-C
-/// must not wait for it: the rows not sent are withdrawn from the journal, so the next run
-/// sends them without a look-up.
+/// A writer takes at least 4 rows at a time; at one request every two seconds that is 8 s of
+/// work. Ctrl-C must not wait for it: the rows not sent are withdrawn from the journal, so
+/// the next run sends them without a look-up.
 #[cfg(unix)]
 #[test]
 fn ctrl_c_does_not_wait_for_a_slow_chunk_and_unsent_rows_need_no_lookup() {
@@ -298,13 +298,15 @@ fn ctrl_c_does_not_wait_for_a_slow_chunk_and_unsent_rows_need_no_lookup() {
     let import = bcetl_import(
         &sb,
         &dir,
-        &["--rate", "2", "--burst", "1", "--concurrency", "1"],
+        &["--rate", "0.5", "--burst", "1", "--concurrency", "1"],
     );
-    let (out, stopping) = util::interrupt_after(import, Duration::from_millis(2500));
+    // After the first request, a second before the next: waiting for the chunk would be
+    // waiting five more seconds.
+    let (out, stopping) = util::interrupt_after(import, Duration::from_millis(1000));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(
-        stopping < Duration::from_secs(6),
+        stopping < Duration::from_secs(3),
         "stopped after {stopping:?}, not at the end of the chunk"
     );
     let done_before = contacts_by_email(&sb.db).len();

@@ -88,6 +88,11 @@ impl<C: Clock> Client<C> {
         &self.transport.base
     }
 
+    /// The requests per second the client was told it may send (--rate).
+    pub fn rate(&self) -> f64 {
+        self.transport.throttle.configured_rate()
+    }
+
     /// Requests, retries and 429s so far.
     pub fn stats(&self) -> TransportStats {
         self.transport.counters.stats()

@@ -94,6 +94,12 @@ impl<C: Clock + Clone> Throttle<C> {
         }
     }
 
+    /// The rate it was configured with, in requests per second (what it goes back to after
+    /// 429s).
+    pub fn configured_rate(&self) -> f64 {
+        self.configured
+    }
+
     /// Takes a slot if one is free now; otherwise how long to wait before asking again.
     pub fn check(&self) -> Duration {
         let mut state = self.state.lock().expect("throttle lock");

@@ -50,9 +50,18 @@ use journal::{Existing, Outcome, Pending};
 use resolve::find_created;
 
 /// Rows a writer takes at once: their intents are synced to disk in one commit, which
-/// costs a fraction of one commit per row (BENCHMARKS.md). A stop (Ctrl-C) does not wait
-/// for a chunk: the rows not yet sent are left for the next run (`stopped_before_sending`).
-const ROWS_PER_COMMIT: usize = 32;
+/// costs a fraction of one commit per row (BENCHMARKS.md). About a second of the writer's
+/// share of --rate, so the rows a `kill -9` leaves in doubt (each costs a look-up on
+/// resume) are about a second's worth of requests however fast the run: at least 4 (a
+/// slow run still shares its syncs), at most 128 (past that a sync is a small share of a
+/// chunk's time, and the pipeline holds two chunks per writer). A stop (Ctrl-C) does not
+/// wait for a chunk: the rows not yet sent are left for the next run
+/// (`stopped_before_sending`).
+fn rows_per_commit(rate: f64, writers: usize) -> usize {
+    const FEWEST: f64 = 4.0;
+    const MOST: f64 = 128.0;
+    (rate / writers.max(1) as f64).clamp(FEWEST, MOST) as usize
+}
 
 /// Times a lost create is looked up and, when not found, sent again, before the row is
 /// left for the next run to resolve.
@@ -204,6 +213,7 @@ pub fn run<C: Clock>(
     stats.rows_read = write_rows(
         table,
         concurrency,
+        client.rate(),
         |rows| import_chunk(&rows, mapping, client, options, &sending),
         progress,
     )?;
@@ -221,16 +231,17 @@ pub fn run<C: Clock>(
 }
 
 /// Pass 2 of every import: `concurrency` writers take the file's rows a chunk at a time
-/// through `import_chunk`, sharing the client's limiter; the outcomes are counted for the
-/// progress line. Gives the rows read and finished in this run.
+/// through `import_chunk`, sharing the client's limiter of `rate` requests a second; the
+/// outcomes are counted for the progress line. Gives the rows read and finished in this run.
 fn write_rows(
     table: Table,
     concurrency: usize,
+    rate: f64,
     import_chunk: impl Fn(Vec<Row>) -> Result<Vec<RowOutcome>> + Sync,
     progress: impl Fn(Counts),
 ) -> Result<usize> {
     let writers = Pipeline {
-        chunk_size: ROWS_PER_COMMIT,
+        chunk_size: rows_per_commit(rate, concurrency.max(1)),
         chunks_in_flight: concurrency.max(1) * 2,
         workers: Workers::Threads(concurrency.max(1)),
     };
@@ -801,5 +812,18 @@ fn send_delete<C: Clock>(
     match client.delete_contact(id) {
         Ok(()) | Err(ApiError::NotFound { .. }) => Ok(None),
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rows_per_commit;
+
+    #[test]
+    fn a_chunk_is_about_a_second_of_a_writers_requests() {
+        assert_eq!(rows_per_commit(50.0, 2), 25);
+        assert_eq!(rows_per_commit(5.0, 4), 4, "never fewer than 4");
+        assert_eq!(rows_per_commit(1e6, 1), 128, "never more than 128");
+        assert_eq!(rows_per_commit(100.0, 0), 100, "no writers counts as one");
     }
 }

@@ -74,6 +74,7 @@ pub fn run<C: Clock>(
     stats.rows_read = super::write_rows(
         table,
         options.concurrency,
+        client.rate(),
         |rows| import_chunk(&rows, mapping, &finder, &sending),
         progress,
     )?;
