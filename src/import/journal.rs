@@ -633,17 +633,24 @@ mod tests {
         vec![("input", input.to_string()), ("mode", "create".into())]
     }
 
+    fn create_of_row_2() -> Pending {
+        Pending {
+            row: 2,
+            key: "a@x.io".into(),
+            sent_at: 100,
+            server_offset: None,
+            body: "{}".into(),
+            existing: None,
+        }
+    }
+
     #[test]
     fn states_survive_reopening_and_a_contact_is_claimed_once() {
         let dir = tempfile::tempdir().unwrap();
         let j = Journal::open(dir.path(), &identity("h1")).unwrap();
         let pending = Pending {
-            row: 2,
-            key: "a@x.io".into(),
-            sent_at: 100,
             server_offset: Some(-3),
-            body: "{}".into(),
-            existing: None,
+            ..create_of_row_2()
         };
         j.sending(&pending).unwrap();
         j.sending(&Pending {
@@ -684,14 +691,7 @@ mod tests {
     fn a_rolled_back_row_is_free_to_be_created_again() {
         let dir = tempfile::tempdir().unwrap();
         let j = Journal::open(dir.path(), &identity("h1")).unwrap();
-        let pending = Pending {
-            row: 2,
-            key: "a@x.io".into(),
-            sent_at: 100,
-            server_offset: None,
-            body: "{}".into(),
-            existing: None,
-        };
+        let pending = create_of_row_2();
         j.sending(&pending).unwrap();
         j.created(2, 77).unwrap();
         assert_eq!(j.created_contacts().unwrap(), vec![(2, 77)]);
