@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS rows (
     before TEXT);
 CREATE UNIQUE INDEX IF NOT EXISTS rows_created ON rows (contact_id) WHERE action = 'create' AND contact_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS created (row INTEGER PRIMARY KEY, contact_id INTEGER NOT NULL UNIQUE);
+CREATE INDEX IF NOT EXISTS rows_contact ON rows (contact_id) WHERE contact_id IS NOT NULL;
 CREATE TEMP VIEW IF NOT EXISTS outcomes AS
     SELECT r.row, r.key, r.sent_at, r.server_offset, r.body, r.action, r.before,
         CASE WHEN c.row IS NULL THEN r.state ELSE 'created' END AS state,
@@ -60,6 +61,11 @@ const DONE: &str =
      ON CONFLICT(row) DO UPDATE SET state = ?2, reason = NULL, key = ?3, contact_id = ?4";
 const NOT_CREATED: &str = "INSERT INTO rows (row, state, key, reason) VALUES (?1, ?2, ?3, ?4)
      ON CONFLICT(row) DO UPDATE SET state = ?2, key = COALESCE(?3, key), reason = ?4";
+
+/// Asked for each contact a lost answer's look-up finds, so both halves go by index
+/// (`created`'s unique one, `rows_contact`): a scan of a million-row journal took 0.14 s.
+const IS_CLAIMED: &str = "SELECT 1 FROM created WHERE contact_id = ?1
+     UNION ALL SELECT 1 FROM rows WHERE contact_id = ?1";
 
 /// `slot`'s statement, prepared (from the connection's cache) the first time it is wanted.
 fn statement<'s, 'c>(
@@ -597,10 +603,7 @@ impl Journal {
     pub fn is_claimed(&self, contact_id: i64) -> Result<bool> {
         Ok(self
             .conn()?
-            .prepare_cached(
-                "SELECT 1 FROM created WHERE contact_id = ?1
-                 UNION ALL SELECT 1 FROM rows WHERE contact_id = ?1",
-            )?
+            .prepare_cached(IS_CLAIMED)?
             .query_row(params![contact_id], |_| Ok(()))
             .optional()?
             .is_some())
@@ -733,6 +736,26 @@ mod tests {
         })
         .unwrap();
         assert_eq!(seen, vec![(2, State::RolledBack, None)]);
+    }
+
+    #[test]
+    fn a_claim_is_found_by_index_not_by_reading_every_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::open(dir.path(), &identity("h1")).unwrap();
+        let conn = j.conn().unwrap();
+        let mut plan = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {IS_CLAIMED}"))
+            .unwrap();
+        let steps: Vec<String> = plan
+            .query_map([1], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(
+            steps.iter().filter(|s| s.starts_with("SEARCH")).count() == 2
+                && !steps.iter().any(|s| s.starts_with("SCAN")),
+            "{steps:?}"
+        );
     }
 
     #[test]
