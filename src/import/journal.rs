@@ -7,9 +7,10 @@
 //!   applied is found out by looking the contact up before anything is sent again;
 //! - `created`: done, with the contact's id (a contact id is claimed by one row at most: a
 //!   unique index says so). Kept in a table of its own, `created`, an insert instead of an
-//!   update of the row's intent: the cheapest durable write the hot path makes (journals
-//!   of earlier versions, with `created` in `rows`, read the same through the `outcomes`
-//!   view);
+//!   update of the row's intent: the cheapest durable write the hot path makes. Journals
+//!   of earlier versions, with `created` in `rows` (and their own unique index there,
+//!   `rows_created`, which new journals do not make: no row is written that way now), read
+//!   the same through the `outcomes` view;
 //! - `rejected`: the server refused it (final for this input);
 //! - `invalid`: never sent (the dry run's errors);
 //! - `failed`: not applied (no connection, rate limited to the end): sent again on resume;
@@ -41,7 +42,6 @@ CREATE TABLE IF NOT EXISTS rows (
     reason TEXT,
     action TEXT NOT NULL DEFAULT 'create',
     before TEXT);
-CREATE UNIQUE INDEX IF NOT EXISTS rows_created ON rows (contact_id) WHERE action = 'create' AND contact_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS created (row INTEGER PRIMARY KEY, contact_id INTEGER NOT NULL UNIQUE);
 CREATE INDEX IF NOT EXISTS rows_contact ON rows (contact_id) WHERE contact_id IS NOT NULL;
 CREATE TEMP VIEW IF NOT EXISTS outcomes AS

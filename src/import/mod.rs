@@ -240,10 +240,11 @@ fn write_rows(
     import_chunk: impl Fn(Vec<Row>) -> Result<Vec<RowOutcome>> + Sync,
     progress: impl Fn(Counts),
 ) -> Result<usize> {
+    let threads = concurrency.max(1);
     let writers = Pipeline {
-        chunk_size: rows_per_commit(rate, concurrency.max(1)),
-        chunks_in_flight: concurrency.max(1) * 2,
-        workers: Workers::Threads(concurrency.max(1)),
+        chunk_size: rows_per_commit(rate, threads),
+        chunks_in_flight: threads * 2,
+        workers: Workers::Threads(threads),
     };
     let mut counts = Counts::default();
     writers.run(table.rows, import_chunk, |outcomes| {
