@@ -11,6 +11,9 @@
 //!   XLSX, JSON lines) for reports and exports;
 //! - [`schema`]: the API's records, shared by every stage.
 //!
+//! [`guard`] is the apostrophe that keeps a CSV cell from running as a formula, put on by
+//! `write` and taken off by `read`.
+//!
 //! [`pipeline`] is the shape every bulk command runs in (read ahead, transform in parallel,
 //! sink in order); [`sandbox`] is the local BigContacts server the tests and `--sandbox` use.
 //! [`cli`] mirrors the command line and turns its API flags into a client; `cmd` holds one
@@ -24,6 +27,7 @@ pub mod clock;
 pub mod cmd;
 pub mod export;
 pub mod finding;
+pub mod guard;
 pub mod import;
 pub mod interrupt;
 pub mod mapping;

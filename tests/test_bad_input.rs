@@ -111,11 +111,31 @@ fn broken_toml() {
 }
 
 #[test]
-fn not_a_workbook() {
+fn a_file_is_read_as_what_its_bytes_are_not_what_its_name_says() {
     let wd = Workdir::new();
+    // Text named .xlsx is the CSV it is.
     wd.write("fake.xlsx", "First,Last\n");
     let run = validate(&wd, "fake.xlsx");
-    run.fails_with(2, "fake.xlsx: cannot open as a workbook");
+    run.fails_with(2, "fake.xlsx: the file has a header row but no data rows");
+    // Binary bytes named .csv are refused, never read as text.
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    png.extend((0u8..=255).cycle().take(4000));
+    wd.write("photo.csv", &png);
+    let run = validate(&wd, "photo.csv");
+    run.fails_with(
+        2,
+        "photo.csv: this is not text, nor an XLSX, XLS or ODS workbook",
+    );
+    let run = wd.bcetl(&["mapping", "init", "photo.csv", "-o", "init.toml"]);
+    run.fails_with(2, "photo.csv: this is not text");
+    assert!(
+        !wd.path("init.toml").exists(),
+        "no mapping from binary bytes"
+    );
+    // A zip that is no workbook is refused as a workbook.
+    wd.write("archive.csv", b"PK\x03\x04 not really a zip");
+    let run = validate(&wd, "archive.csv");
+    run.fails_with(2, "archive.csv: cannot open as a workbook");
 }
 
 #[test]
@@ -123,7 +143,7 @@ fn a_directory_instead_of_a_file() {
     let wd = Workdir::new();
     std::fs::create_dir(wd.path("dir.csv")).unwrap();
     let run = validate(&wd, "dir.csv");
-    run.fails_with(2, "dir.csv: cannot read");
+    run.fails_with(2, "dir.csv: is a folder");
 }
 
 #[test]

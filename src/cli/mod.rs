@@ -439,6 +439,10 @@ pub struct ReadArgs {
     /// CSV encoding: utf-8, utf-16, windows-1252… Default: detected.
     #[arg(long)]
     pub encoding: Option<String>,
+    /// CSV: keep a leading ' before = + - @ (by default it is read as the formula guard
+    /// that bcetl's exports and reports write, and taken off).
+    #[arg(long)]
+    pub keep_apostrophes: bool,
 }
 
 #[derive(Debug, Subcommand)]

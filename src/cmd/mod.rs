@@ -58,6 +58,8 @@ fn read_options(base: ReadOptions, args: &ReadArgs) -> Result<ReadOptions> {
         header_row: args.header_row.or(base.header_row),
         delimiter,
         encoding: args.encoding.clone().or(base.encoding),
+        keep_apostrophes: args.keep_apostrophes || base.keep_apostrophes,
+        allow_no_rows: false,
     })
 }
 

@@ -62,13 +62,15 @@ pub fn write_outputs(
     )?;
     let mut columns = input.headers.clone();
     columns.extend(["row".to_string(), "reason".to_string()]);
-    // As read: a fixed errors.csv is imported again, so nothing may be added to a cell.
-    let as_read = TableOptions {
-        neutralize_formulas: false,
-        ..TableOptions::default()
-    };
+    // Guarded like every CSV a person opens; bcetl's reader takes the guard off, so a fixed
+    // errors.csv imports again with the cells as they were read.
     let errors_path = dir.join("errors.csv");
-    let mut errors = TableWriter::create(Some(&errors_path), TableFormat::Csv, &columns, as_read)?;
+    let mut errors = TableWriter::create(
+        Some(&errors_path),
+        TableFormat::Csv,
+        &columns,
+        TableOptions::default(),
+    )?;
     let width = input.headers.len();
     let mut rows = input.rows;
     journal.for_each(|entry| {

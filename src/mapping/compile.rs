@@ -115,6 +115,8 @@ impl Compiler<'_> {
             header_row: s.header_row,
             delimiter,
             encoding: s.encoding.clone(),
+            keep_apostrophes: s.keep_apostrophes.unwrap_or(false),
+            allow_no_rows: false,
         }
     }
 

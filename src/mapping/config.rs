@@ -121,6 +121,9 @@ pub struct SourceSection {
     pub delimiter: Option<String>,
     /// CSV encoding: `utf-8`, `utf-16`, `windows-1252`…
     pub encoding: Option<String>,
+    /// CSV: keep a leading `'` before `=`, `+`, `-`, `@` instead of reading it as the
+    /// formula guard (default false).
+    pub keep_apostrophes: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -71,6 +71,7 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Table> {
         }
     );
     let header_row = options.header_row.unwrap_or(1);
+    let unguard = !options.keep_apostrophes;
     let mut rows_of = RowNumbers {
         newlines,
         lines_before: 0,
@@ -100,7 +101,9 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Table> {
                     "{}: the file ends before its header row {header_row}",
                     path.display()
                 ),
-                Some((at, record)) if at.row >= header_row => break decode_record(record, at),
+                Some((at, record)) if at.row >= header_row => {
+                    break decode_record(record, at, unguard)
+                }
                 Some(_) => continue,
             }
         };
@@ -111,17 +114,19 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Table> {
     // Look ahead to the first data row, so a header-only file is an error now.
     let first = loop {
         match next_record()? {
+            None if options.allow_no_rows => break None,
             None => bail!(
                 "{}: the file has a header row but no data rows",
                 path.display()
             ),
             Some((_, record)) if is_blank(&record) => continue,
-            Some((at, record)) => break decode_record(record, at),
+            Some((at, record)) => break Some(decode_record(record, at, unguard)),
         }
     };
-    let headers = headers.unwrap_or_else(|| letter_headers(first.record.len()));
+    let headers =
+        headers.unwrap_or_else(|| letter_headers(first.as_ref().map_or(0, |r| r.record.len())));
     let width_headers = headers.clone();
-    let mut pending = Some(first);
+    let mut pending = first;
     let rows = std::iter::from_fn(move || loop {
         if let Some(mut row) = pending.take() {
             fit_to_headers(&mut row, &width_headers);
@@ -131,7 +136,7 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Table> {
             Err(e) => return Some(Err(e)),
             Ok(None) => return None,
             Ok(Some((_, record))) if is_blank(&record) => continue,
-            Ok(Some((at, record))) => pending = Some(decode_record(record, at)),
+            Ok(Some((at, record))) => pending = Some(decode_record(record, at, unguard)),
         }
     });
     Ok(Table {
@@ -236,8 +241,8 @@ fn is_blank(record: &csv::ByteRecord) -> bool {
 const RUNAWAY_CELL_LINES: usize = 100;
 
 /// Turns a record's bytes into text, noting each cell that is not valid UTF-8 and each cell
-/// that swallowed the lines after it.
-fn decode_record(record: csv::ByteRecord, at: Position) -> Row {
+/// that swallowed the lines after it; with `unguard`, takes the formula guard off.
+fn decode_record(record: csv::ByteRecord, at: Position, unguard: bool) -> Row {
     let mut problems = Vec::new();
     // Only a record holding that many line breaks in all can have a cell holding them.
     if at.line_breaks >= RUNAWAY_CELL_LINES {
@@ -274,6 +279,11 @@ fn decode_record(record: csv::ByteRecord, at: Position) -> Row {
             }
             text
         }
+    };
+    let record = if unguard && record.iter().any(crate::guard::is_guarded) {
+        record.iter().map(crate::guard::undo).collect()
+    } else {
+        record
     };
     Row {
         number: at.row,

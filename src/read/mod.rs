@@ -1,22 +1,24 @@
 //! Reading: spreadsheets as a stream of rows, numbered as a spreadsheet user counts them.
 //!
-//! CSV streams (one record in memory at a time, whatever the file's size); XLSX, XLS and ODS
-//! are read a sheet at a time by calamine, which holds that sheet in memory. Either way the
+//! CSV and JSON lines stream (one record in memory at a time, whatever the file's size);
+//! XLSX, XLS and ODS are read a sheet at a time by calamine, which holds that sheet in
+//! memory (XLSX streamed from the sheet's XML). Either way the
 //! caller gets a [`Table`]: its headers and an iterator of [`Row`]s. Problems confined to one
 //! row (a ragged record, bytes that are not text, an `#N/A` cell) travel with the row as
 //! [`CellProblem`]s so the validator reports them and every other row goes on; only problems
 //! with the file as a whole (missing, empty, duplicate headers, no such sheet) are errors.
 //!
-//! This module depends on nothing else in the crate.
+//! This module depends on nothing else in the crate but [`crate::guard`].
 
 mod csv_file;
+mod jsonl;
 mod sheet;
 mod sniff;
 mod xlsx;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 
 /// How to read an input; every field falls back to detection or the usual default.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -32,6 +34,12 @@ pub struct ReadOptions {
     /// the byte order mark, else UTF-8 when the start of the file is valid UTF-8, else
     /// Windows-1252 (what Excel on Windows writes when asked for "CSV").
     pub encoding: Option<String>,
+    /// CSV: keep a leading `'` before `=`, `+`, `-`, `@`, tab or CR. By default it is taken
+    /// off as the formula guard bcetl (and other tools) write ([`crate::guard`]).
+    pub keep_apostrophes: bool,
+    /// A header row with no data rows under it is an empty table, not an error: for files
+    /// bcetl wrote itself (a snapshot after a night that left no contact).
+    pub allow_no_rows: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,28 +133,6 @@ impl std::fmt::Debug for Table {
     }
 }
 
-/// What kind of file a path names, by its extension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InputKind {
-    Csv,
-    Workbook,
-}
-
-impl InputKind {
-    pub fn of(path: &Path) -> InputKind {
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        match ext.as_str() {
-            "xlsx" | "xlsm" | "xlsb" | "xls" | "ods" => InputKind::Workbook,
-            _ => InputKind::Csv,
-        }
-    }
-}
-
-/// Opens an input file for reading rows.
 /// A CSV delimiter as a person writes it, in a mapping or on the command line: one
 /// character, or `tab` (also `\t`, escaped or not).
 pub fn parse_delimiter(text: &str) -> Result<u8, String> {
@@ -157,21 +143,43 @@ pub fn parse_delimiter(text: &str) -> Result<u8, String> {
     }
 }
 
+/// Opens an input file for reading rows. What it holds is told by its bytes, not its name:
+/// a workbook renamed `.csv` is read as a workbook, and bytes that are neither a workbook
+/// nor text are refused.
 pub fn open(path: &Path, options: &ReadOptions) -> Result<Table> {
+    let shown = path.display();
     if !path.exists() {
-        bail!("{}: no such file", path.display());
+        bail!("{shown}: no such file");
     }
+    if path.is_dir() {
+        bail!("{shown}: is a folder; give a CSV or XLSX file");
+    }
+    let mut sample = Vec::with_capacity(8192);
+    std::fs::File::open(path)
+        .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, 8192), &mut sample))
+        .with_context(|| format!("{shown}: cannot read"))?;
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
-        .unwrap_or_default();
-    match InputKind::of(path) {
-        InputKind::Csv => csv_file::open(path, options),
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    match sniff::content(&sample) {
         // XLSX streams; calamine reads the other workbook formats a sheet at a time.
-        InputKind::Workbook if ["xlsx", "xlsm"].iter().any(|x| ext.eq_ignore_ascii_case(x)) => {
-            xlsx::open(path, options)
+        sniff::Content::Zip
+            if ext == "ods"
+                || ext == "xlsb"
+                || memchr::memmem::find(&sample, b"opendocument.spreadsheet").is_some() =>
+        {
+            sheet::open(path, options)
         }
-        InputKind::Workbook => sheet::open(path, options),
+        sniff::Content::Zip => xlsx::open(path, options),
+        sniff::Content::Ole => sheet::open(path, options),
+        sniff::Content::Binary => bail!(
+            "{shown}: this is not text, nor an XLSX, XLS or ODS workbook; bcetl reads CSV \
+             files and workbooks (is it the file you meant?)"
+        ),
+        sniff::Content::Text if ext == "jsonl" || ext == "ndjson" => jsonl::open(path),
+        sniff::Content::Text => csv_file::open(path, options),
     }
 }
 

@@ -104,7 +104,7 @@ pub(super) fn sheet_table(
     if pending.is_none() {
         pending = next_used(&mut next)?;
     }
-    if pending.is_none() {
+    if pending.is_none() && !options.allow_no_rows {
         bail!("{shown}: sheet {name:?} has a header row but no data rows");
     }
     let width_headers = headers.clone();

@@ -1,4 +1,5 @@
-//! Guessing a CSV file's encoding and delimiter from its first bytes.
+//! Guessing what a file holds from its first bytes: a workbook or text, and a CSV file's
+//! encoding and delimiter.
 
 /// The encoding to decode a CSV file with, and how many BOM bytes to skip.
 /// `whole_file` says the sample is the entire file, so a character cut off at its end is not
@@ -17,6 +18,9 @@ pub fn encoding(
         })?;
         return Ok((enc, 0));
     }
+    if let Some(enc) = utf16_without_bom(sample) {
+        return Ok((enc, 0));
+    }
     Ok((
         if looks_like_utf8(sample, whole_file) {
             encoding_rs::UTF_8
@@ -25,6 +29,72 @@ pub fn encoding(
         },
         0,
     ))
+}
+
+/// UTF-16 text written without a byte order mark, told by its shape: text in Latin
+/// letters has a zero byte in every other place (the high byte of each character), on the
+/// odd places for little-endian, the even ones for big-endian.
+pub fn utf16_without_bom(sample: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    let sample = &sample[..sample.len().min(4096)];
+    if sample.len() < 4 {
+        return None;
+    }
+    let zeros = |start: usize| {
+        sample
+            .iter()
+            .skip(start)
+            .step_by(2)
+            .filter(|&&b| b == 0)
+            .count()
+    };
+    let (even, odd) = (zeros(0), zeros(1));
+    let half = sample.len() / 2;
+    if odd * 10 >= half * 3 && even * 20 <= half {
+        Some(encoding_rs::UTF_16LE)
+    } else if even * 10 >= half * 3 && odd * 20 <= half {
+        Some(encoding_rs::UTF_16BE)
+    } else {
+        None
+    }
+}
+
+/// What the first bytes of a file say it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Content {
+    /// A zip archive: an XLSX (or ODS) workbook, whatever its name.
+    Zip,
+    /// An OLE compound file: an XLS workbook.
+    Ole,
+    /// Text in some encoding: a CSV.
+    Text,
+    /// Anything else: bytes no spreadsheet reads as text.
+    Binary,
+}
+
+/// The kind of content in a file's first bytes.
+pub fn content(sample: &[u8]) -> Content {
+    const OLE: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+    if sample.starts_with(b"PK\x03\x04") {
+        return Content::Zip;
+    }
+    if sample.starts_with(&OLE) {
+        return Content::Ole;
+    }
+    if encoding_rs::Encoding::for_bom(sample).is_some() || utf16_without_bom(sample).is_some() {
+        return Content::Text;
+    }
+    // Text has no control characters but tab, line breaks, form feed and (old DOS files)
+    // a final Ctrl-Z; binary data has NULs and many others.
+    let head = &sample[..sample.len().min(8192)];
+    let control = head
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C | 0x1A))
+        .count();
+    if head.contains(&0) || control * 100 > head.len() {
+        Content::Binary
+    } else {
+        Content::Text
+    }
 }
 
 /// True when the sample is UTF-8, allowing a character cut off at its end.

@@ -45,12 +45,14 @@ pub fn create(
     Ok(match ext.as_str() {
         "csv" => {
             let columns = FINDING_COLUMNS.map(String::from);
-            // Values are quoted from the input as they were: a report shows what is there.
-            let options = TableOptions {
-                neutralize_formulas: false,
-                ..TableOptions::default()
-            };
-            let out = TableWriter::create(Some(path), TableFormat::Csv, &columns, options)?;
+            // Values are quoted from the input, guarded like every CSV a person opens (the
+            // input is what someone may have planted a formula in).
+            let out = TableWriter::create(
+                Some(path),
+                TableFormat::Csv,
+                &columns,
+                TableOptions::default(),
+            )?;
             Box::new(CsvReport { out })
         }
         "json" => {

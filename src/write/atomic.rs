@@ -60,6 +60,20 @@ impl AtomicFile {
         &self.path
     }
 
+    /// Where the file is until committed: to read a finished file back before it is put in
+    /// place (a nightly run merges its changes into the snapshot first).
+    pub fn staged_path(&self) -> &Path {
+        self.temp.path()
+    }
+
+    /// Flushes a buffered file and returns it, finished but not yet in place.
+    pub fn unbuffer(out: BufWriter<AtomicFile>) -> Result<AtomicFile> {
+        let shown = out.get_ref().path().display().to_string();
+        out.into_inner()
+            .map_err(|e| e.into_error())
+            .with_context(|| format!("{shown}: cannot write"))
+    }
+
     /// Puts the finished file in place, replacing whatever was there.
     pub fn commit(self) -> Result<()> {
         let path = self.path;
@@ -74,12 +88,7 @@ impl AtomicFile {
 
     /// Flushes a buffered file and puts it in place.
     pub fn commit_buffered(out: BufWriter<AtomicFile>) -> Result<()> {
-        let shown = out.get_ref().path().display().to_string();
-        let file = out
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .with_context(|| format!("{shown}: cannot write"))?;
-        file.commit()
+        AtomicFile::unbuffer(out)?.commit()
     }
 
     fn file(&mut self) -> &mut File {

@@ -2,11 +2,11 @@
 //! for every table bcetl writes (CSV, XLSX in constant memory, JSON lines), used by the
 //! dry-run reports and the exports.
 //!
-//! Depends on nothing else in the crate.
+//! Depends on nothing else in the crate but [`crate::guard`].
 
 mod atomic;
 mod table;
 pub mod xlsx;
 
 pub use atomic::AtomicFile;
-pub use table::{neutralize, TableFormat, TableOptions, TableWriter};
+pub use table::{TableFormat, TableOptions, TableWriter};

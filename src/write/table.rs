@@ -9,6 +9,7 @@ use rust_xlsxwriter::Workbook;
 
 use super::xlsx::{self, Widths};
 use super::AtomicFile;
+use crate::guard::neutralize;
 
 /// The formats a table can be written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,8 +40,10 @@ impl TableFormat {
 
 #[derive(Debug, Clone)]
 pub struct TableOptions {
-    /// Writes cells a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`,
-    /// a tab or a carriage return) with a leading `'`, so opening the file runs nothing.
+    /// CSV only: writes cells a spreadsheet would run as a formula (starting with `=`, `+`,
+    /// `-`, `@`, a tab or a carriage return) with a leading `'`, so opening the file runs
+    /// nothing ([`crate::guard`]; bcetl's reader takes it off again). XLSX needs no guard:
+    /// its text goes into string cells, which are never evaluated.
     pub neutralize_formulas: bool,
     /// The XLSX sheet's name.
     pub sheet: String,
@@ -52,14 +55,6 @@ impl Default for TableOptions {
             neutralize_formulas: true,
             sheet: "Sheet1".into(),
         }
-    }
-}
-
-/// A cell as written when formulas are neutralized.
-pub fn neutralize(cell: &str) -> std::borrow::Cow<'_, str> {
-    match cell.as_bytes().first() {
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => format!("'{cell}").into(),
-        _ => cell.into(),
     }
 }
 
@@ -93,11 +88,14 @@ impl Out {
         })
     }
 
-    /// Flushes, and puts a file in place.
-    fn finish(self) -> Result<()> {
+    /// Flushes: a file finished but not yet in place, or nothing for standard output.
+    fn stage(self) -> Result<Option<AtomicFile>> {
         match self {
-            Out::File(f) => AtomicFile::commit_buffered(f),
-            Out::Stdout(mut s) => Ok(s.flush()?),
+            Out::File(f) => AtomicFile::unbuffer(f).map(Some),
+            Out::Stdout(mut s) => {
+                s.flush()?;
+                Ok(None)
+            }
         }
     }
 }
@@ -138,7 +136,12 @@ impl TableWriter {
                 let mut csv = csv::WriterBuilder::new()
                     .has_headers(false)
                     .from_writer(Out::open(path)?);
-                csv.write_record(columns)?;
+                // Column names are cells too (a custom field may be named "=x").
+                if options.neutralize_formulas {
+                    csv.write_record(columns.iter().map(|c| neutralize(c).into_owned()))?;
+                } else {
+                    csv.write_record(columns)?;
+                }
                 Sink::Csv(Box::new(csv))
             }
             TableFormat::JsonLines => Sink::JsonLines(Out::open(path)?),
@@ -215,11 +218,10 @@ impl TableWriter {
                     );
                 }
                 let sheet = workbook.worksheet_from_index(0)?;
-                // Written as text, never as a formula; still neutralized, since a cell edited
-                // in Excel (F2, Enter) or saved again as CSV would run.
+                // A string cell, which no spreadsheet evaluates: the text goes in as it is,
+                // without the CSV guard (which would show, and come back on import).
                 for i in 0..width {
-                    let text = shown(i);
-                    let text = text.as_ref();
+                    let text = cell(i);
                     if !text.is_empty() {
                         sheet.write_string(
                             row as u32,
@@ -253,12 +255,21 @@ impl TableWriter {
 
     /// Completes the file and puts it in place; until then the destination is untouched.
     pub fn finish(self) -> Result<()> {
+        match self.stage()? {
+            Some(file) => file.commit(),
+            None => Ok(()),
+        }
+    }
+
+    /// Completes the file without putting it in place, for a run that replaces several
+    /// files only once all of them are written (`None` for standard output).
+    pub fn stage(self) -> Result<Option<AtomicFile>> {
         match self.sink {
             Sink::Csv(csv) => {
                 let out = (*csv).into_inner().map_err(|e| e.into_error())?;
-                out.finish()
+                out.stage()
             }
-            Sink::JsonLines(out) => out.finish(),
+            Sink::JsonLines(out) => out.stage(),
             Sink::Xlsx(sink) => {
                 let XlsxSink {
                     mut workbook,
@@ -269,7 +280,7 @@ impl TableWriter {
                 let last_column = self.columns.len().saturating_sub(1) as u16;
                 sheet.autofilter(0, 0, self.rows as u32, last_column)?;
                 widths.apply(sheet)?;
-                xlsx::save(workbook, out)
+                xlsx::save_staged(workbook, out).map(Some)
             }
         }
     }

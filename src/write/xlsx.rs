@@ -71,12 +71,17 @@ impl Widths {
 }
 
 /// Saves the workbook into its atomic file and puts it in place.
-pub fn save(mut workbook: Workbook, mut out: AtomicFile) -> Result<()> {
+pub fn save(workbook: Workbook, out: AtomicFile) -> Result<()> {
+    save_staged(workbook, out)?.commit()
+}
+
+/// Saves the workbook into its atomic file, not yet in place.
+pub fn save_staged(mut workbook: Workbook, mut out: AtomicFile) -> Result<AtomicFile> {
     let shown = out.path().display().to_string();
     workbook
         .save_to_writer(&mut out)
         .with_context(|| format!("{shown}: cannot write"))?;
-    out.commit()
+    Ok(out)
 }
 
 #[cfg(test)]
