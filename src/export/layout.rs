@@ -3,7 +3,7 @@
 
 use anyhow::{anyhow, Result};
 
-use crate::mapping::{parse_file, LeftOut, Mapping, MappingFile};
+use crate::mapping::{parse_file, LeftOut, Mapping, MappingFile, CUSTOM_SUFFIX};
 use crate::schema::Contact;
 
 /// The default layout's mapping, as shipped in `mappings/`: the file that reads an export
@@ -14,8 +14,11 @@ pub const DEFAULT_LAYOUT: &str = include_str!("../../mappings/default-layout.tom
 pub const EXTRA_COLUMNS: [&str; 4] = ["Created", "Updated", "Active", "Groups"];
 
 /// Rows of an export: the mapping that writes them and whether the extra columns follow.
+#[derive(Clone)]
 pub struct Layout {
     pub mapping: Mapping,
+    /// The mapping as written, to add a column per custom field once the contacts are known.
+    file: MappingFile,
     extras: bool,
 }
 
@@ -26,32 +29,9 @@ impl Layout {
         custom_fields: impl IntoIterator<Item = &'a String>,
         all_columns: bool,
     ) -> Result<Layout> {
-        let file = default_file();
-        let mut columns = Mapping::compile(&file, None)
+        Layout::from_mapping(&default_file(), DEFAULT_LAYOUT)
             .map_err(|p| anyhow!("the built-in default layout: {p}"))?
-            .columns;
-        columns.sort_by_key(|c| file_order(DEFAULT_LAYOUT, c));
-        for name in custom_fields {
-            let taken = |n: &str| columns.iter().any(|c| c.eq_ignore_ascii_case(n));
-            let column =
-                if taken(name) || EXTRA_COLUMNS.iter().any(|e| e.eq_ignore_ascii_case(name)) {
-                    format!("{name} (custom)")
-                } else {
-                    name.clone()
-                };
-            if !taken(&column) {
-                columns.push(column);
-            }
-        }
-        if all_columns {
-            columns.extend(EXTRA_COLUMNS.iter().map(|c| c.to_string()));
-        }
-        let mapping = Mapping::compile(&file, Some(&columns))
-            .map_err(|p| anyhow!("the built-in default layout: {p}"))?;
-        Ok(Layout {
-            mapping,
-            extras: all_columns,
-        })
+            .with_custom_fields(custom_fields, all_columns)
     }
 
     /// A user's mapping file, its columns in the order the file names them (`text` is the
@@ -64,16 +44,61 @@ impl Layout {
         let mapping = Mapping::compile(file, Some(&columns)).map_err(|p| anyhow!("{p}"))?;
         Ok(Layout {
             mapping,
+            file: file.clone(),
             extras: false,
         })
     }
 
-    /// A compiled mapping's columns as they are.
-    pub fn of(mapping: Mapping) -> Layout {
-        Layout {
-            mapping,
-            extras: false,
+    /// The layout with a column for each custom field in `custom_fields` that the mapping
+    /// does not map by name, when the mapping reads unmapped columns as custom fields
+    /// (`unmapped_columns = "custom_fields"`): the reverse of that rule, after the mapping's
+    /// own columns, in the order given. A name that is already a column (or one the mapping
+    /// ignores) gets " (custom)" added, which the import takes off again. `all_columns`
+    /// adds the read-only [`EXTRA_COLUMNS`] last.
+    pub fn with_custom_fields<'a>(
+        self,
+        custom_fields: impl IntoIterator<Item = &'a String>,
+        all_columns: bool,
+    ) -> Result<Layout> {
+        let mut columns = self.mapping.columns.clone();
+        if self.file.unmapped_columns.as_deref() == Some("custom_fields") {
+            let mapped = |name: &str| {
+                self.file
+                    .custom_fields
+                    .keys()
+                    .any(|k| k.eq_ignore_ascii_case(name))
+            };
+            let ignored = |name: &str| {
+                self.file
+                    .ignore_columns
+                    .iter()
+                    .any(|i| i.eq_ignore_ascii_case(name))
+                    || (all_columns && EXTRA_COLUMNS.iter().any(|e| e.eq_ignore_ascii_case(name)))
+            };
+            for name in custom_fields {
+                if mapped(name) {
+                    continue;
+                }
+                let taken = |n: &str| columns.iter().any(|c| c.eq_ignore_ascii_case(n));
+                let column = if taken(name) || ignored(name) {
+                    format!("{name}{CUSTOM_SUFFIX}")
+                } else {
+                    name.clone()
+                };
+                if !taken(&column) {
+                    columns.push(column);
+                }
+            }
         }
+        if all_columns {
+            columns.extend(EXTRA_COLUMNS.iter().map(|c| c.to_string()));
+        }
+        let mapping = Mapping::compile(&self.file, Some(&columns)).map_err(|p| anyhow!("{p}"))?;
+        Ok(Layout {
+            mapping,
+            extras: all_columns,
+            ..self
+        })
     }
 
     pub fn columns(&self) -> &[String] {

@@ -264,8 +264,13 @@ fn family(c: &mut Compiler, file: &MappingFile) -> Vec<Target> {
         .collect()
 }
 
+/// What an export adds to a custom field's column name when the name is already one of the
+/// layout's columns (or one it ignores): `Nickname (custom)` is the custom field `Nickname`.
+pub const CUSTOM_SUFFIX: &str = " (custom)";
+
 /// `unmapped_columns = "custom_fields"`: every column no rule reads becomes a custom field
-/// named after its header, placed after the mapped custom fields (before `at`).
+/// named after its header (less a [`CUSTOM_SUFFIX`] that an export added to tell it from a
+/// column of the same name), placed after the mapped custom fields (before `at`).
 fn unmapped_columns(
     c: &mut Compiler,
     file: &MappingFile,
@@ -291,9 +296,16 @@ fn unmapped_columns(
                             .any(|i| i.eq_ignore_ascii_case(name))
                 })
                 .map(|(index, name)| {
+                    let field = name
+                        .strip_suffix(CUSTOM_SUFFIX)
+                        .filter(|base| {
+                            let same = |other: &String| other.eq_ignore_ascii_case(base);
+                            headers.iter().any(same) || file.ignore_columns.iter().any(same)
+                        })
+                        .unwrap_or(name);
                     let rule =
-                        ValueRule::column(format!("custom_fields.{name}"), index, Convert::Text);
-                    Target::CustomField(name.clone(), rule)
+                        ValueRule::column(format!("custom_fields.{field}"), index, Convert::Text);
+                    Target::CustomField(field.to_string(), rule)
                 })
                 .collect();
             targets.splice(at..at, extra);

@@ -32,6 +32,7 @@ use crate::schema::{ContactInput, ScalarField, ScalarValue};
 
 pub use compile::{did_you_mean, source_options, Problem, Problems};
 pub use config::{ContactKey, MappingFile};
+pub use contact::CUSTOM_SUFFIX;
 pub use date::{parse_date, DateFormats};
 pub use email::check_email;
 pub use infer::{infer_mapping, SAMPLE_ROWS};

@@ -156,57 +156,52 @@ fn take<'a, T>(
 }
 
 impl Taken {
-    /// How many values of each list the mapping has rules for were left out, by the list's
-    /// name: a third phone when two are mapped. Lists the mapping does not map at all are
-    /// not counted (leaving them out was the mapping's choice).
+    /// How many values of the contact had no place in the mapping, by the list's (or
+    /// field's) name: a third phone when two are mapped, categories a layout has no column
+    /// for, a field no rule writes. Everything counts, so that no export loses a value
+    /// without saying so.
     pub fn left_out(
         &self,
         contact: &ContactInput,
         targets: &[Target],
     ) -> Vec<(&'static str, usize)> {
-        let maps = |f: fn(&Target) -> bool| targets.iter().any(f);
         let missed = |taken: &[bool], len: usize| {
             (0..len)
                 .filter(|&i| !taken.get(i).copied().unwrap_or(false))
                 .count()
         };
         let mut out = Vec::new();
-        let mut count = |name: &'static str, mapped: bool, n: usize| {
-            if mapped && n > 0 {
+        let mut count = |name: &'static str, n: usize| {
+            if n > 0 {
                 out.push((name, n));
             }
         };
-        let emails_mapped = targets
+        let own = targets.iter().find_map(|t| match t {
+            Target::Person(Person::Contact, rules) => Some(rules),
+            _ => None,
+        });
+        let fields = contact
+            .scalars
             .iter()
-            .any(|t| matches!(t, Target::Person(Person::Contact, r) if !r.emails.is_empty()));
-        count(
-            "emails",
-            emails_mapped,
-            missed(&self.emails, contact.emails.len()),
-        );
-        count(
-            "phones",
-            maps(|t| matches!(t, Target::Phone(_))),
-            missed(&self.phones, contact.phones.len()),
-        );
+            .filter(|(field, _)| !own.is_some_and(|r| r.scalars.iter().any(|(f, _)| f == field)))
+            .count();
+        count("fields", fields);
+        count("emails", missed(&self.emails, contact.emails.len()));
+        count("phones", missed(&self.phones, contact.phones.len()));
         count(
             "addresses",
-            maps(|t| matches!(t, Target::Address(_))),
             missed(&self.addresses, contact.addresses.len()),
         );
         count(
             "im_services",
-            maps(|t| matches!(t, Target::ImService(_))),
             missed(&self.im_services, contact.im_services.len()),
         );
         count(
             "social_media",
-            maps(|t| matches!(t, Target::SocialMedia(_))),
             missed(&self.social_media, contact.social_media.len()),
         );
         count(
             "contact_notes",
-            maps(|t| matches!(t, Target::Note(_))),
             missed(&self.notes, contact.contact_notes.len()),
         );
         let family = (0..contact.family.len())
@@ -214,20 +209,83 @@ impl Taken {
                 !self.family.get(i).copied().unwrap_or(false) && !is_blank(&contact.family[i])
             })
             .count();
-        count(
-            "family",
-            maps(|t| matches!(t, Target::Person(Person::Family(_), _))),
-            family,
-        );
-        // A custom field is left out only when the mapping maps its name and ran out of rules.
+        count("family", family);
         let custom = (0..contact.custom_fields.len())
             .filter(|&i| {
-                let field = &contact.custom_fields[i];
                 !self.custom_fields.get(i).copied().unwrap_or(false)
-                    && targets.iter().any(|t| matches!(t, Target::CustomField(name, _) if name.eq_ignore_ascii_case(&field.name)))
+                    && !contact.custom_fields[i].value.trim().is_empty()
             })
             .count();
-        count("custom_fields", true, custom);
+        count("custom_fields", custom);
+        // A list cell without a delimiter holds its first value only.
+        let list_room = |rule: Option<&ListRule>, len: usize| match rule {
+            None => len,
+            Some(rule) if rule.split.as_deref().is_none_or(str::is_empty) => len.saturating_sub(1),
+            Some(_) => 0,
+        };
+        let tags = targets.iter().find_map(|t| match t {
+            Target::Tags(rule) => Some(rule),
+            _ => None,
+        });
+        count("tags", list_room(tags, contact.tags.len()));
+        let interests = targets.iter().find_map(|t| match t {
+            Target::Interests(rule) => Some(rule),
+            _ => None,
+        });
+        count("interests", list_room(interests, contact.interests.len()));
+        let mut names: Vec<&str> = contact.categories.iter().map(|c| c.name.as_str()).collect();
+        names.sort_unstable_by_key(|n| n.to_lowercase());
+        names.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+        let categories = names
+            .into_iter()
+            .map(|name| {
+                let rule = targets.iter().find_map(|t| match t {
+                    Target::Category(rule) if rule.name.eq_ignore_ascii_case(name) => {
+                        Some(&rule.list)
+                    }
+                    _ => None,
+                });
+                let values = contact
+                    .categories
+                    .iter()
+                    .filter(|c| c.name.eq_ignore_ascii_case(name))
+                    .count();
+                list_room(rule, values)
+            })
+            .sum();
+        count("categories", categories);
+        let maps = |person: Person| {
+            targets
+                .iter()
+                .any(|t| matches!(t, Target::Person(p, _) if *p == person))
+        };
+        let present = |p: &Option<Box<ContactInput>>| p.as_deref().is_some_and(|p| !is_blank(p));
+        count(
+            "spouse",
+            usize::from(present(&contact.spouse) && !maps(Person::Spouse)),
+        );
+        count(
+            "business",
+            usize::from(present(&contact.business) && !maps(Person::Business)),
+        );
+        let maps_any = |f: fn(&Target) -> bool| targets.iter().any(f);
+        count(
+            "assigned_to",
+            usize::from(
+                contact
+                    .assigned_to
+                    .as_ref()
+                    .is_some_and(|u| u.email.is_some())
+                    && !maps_any(|t| matches!(t, Target::AssignedTo(_))),
+            ),
+        );
+        count(
+            "contact_type",
+            usize::from(
+                contact.contact_type.is_some()
+                    && !maps_any(|t| matches!(t, Target::ContactType(_))),
+            ),
+        );
         out
     }
 }
