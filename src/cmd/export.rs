@@ -76,7 +76,7 @@ pub fn run(args: ExportArgs) -> Result<ExitCode> {
                     entity.name()
                 );
             }
-            Shape::Mapping(layout.mapping)
+            Shape::Mapping(Box::new(layout))
         }
         None => Shape::Default {
             all: args.columns == ExportColumns::All,
@@ -84,7 +84,10 @@ pub fn run(args: ExportArgs) -> Result<ExitCode> {
     };
     let id_column = match &shape {
         Shape::Default { .. } => Some("Contact ID".to_string()),
-        Shape::Mapping(m) => m.id_column().map(|i| m.columns[i].clone()),
+        Shape::Mapping(layout) => {
+            let m = &layout.mapping;
+            m.id_column().map(|i| m.columns[i].clone())
+        }
     };
     if args.merge.is_some() && id_column.is_none() && format != TableFormat::JsonLines {
         bail!(
@@ -144,19 +147,19 @@ pub fn run(args: ExportArgs) -> Result<ExitCode> {
     let exported = match entity {
         export::Entity::Contacts => export::run(client, &options),
         other => export::entities::run(client, other, &options),
-    };
-    let summary = match exported {
-        Ok(summary) => summary,
-        Err(e) if to_stdout && is_broken_pipe(&e) => return Ok(ExitCode::SUCCESS),
-        Err(e) => return Err(e),
-    };
-    let Some(output) = output else {
+    }?;
+    let export::Exported { summary, file } = exported;
+    let (Some(output), Some(file)) = (output, file) else {
         return Ok(ExitCode::SUCCESS);
     };
+    // Nothing visible changes until the whole run has succeeded: the output, its manifest,
+    // the merged snapshot and its manifest, and the state are each written aside, then put
+    // in place in that order, the state last (a run stopped between two of them is caught
+    // up by the next, which starts from the old state).
     let manifest = Manifest {
         entity: entity.name(),
         file: output.display().to_string(),
-        format: format!("{format:?}").to_lowercase(),
+        format: format_name(format).to_string(),
         filters: query
             .filters
             .iter()
@@ -165,15 +168,16 @@ pub fn run(args: ExportArgs) -> Result<ExitCode> {
             .collect(),
         rows: summary.rows,
         columns: summary.columns,
-        sha256: export::sha256_file(&output)?,
-        bytes: std::fs::metadata(&output)?.len(),
-        started,
+        sha256: export::sha256_file(file.staged_path())?,
+        bytes: std::fs::metadata(file.staged_path())?.len(),
+        started: started.clone(),
         finished: now(),
         watermark: summary.watermark.clone(),
         summary: summary.clone(),
         bcetl: env!("CARGO_PKG_VERSION"),
     };
-    let manifest_path = manifest.write(&output)?;
+    let manifest_file = manifest.stage(&output)?;
+    let manifest_path = manifest_file.path().to_path_buf();
     let mut lines = vec![format!(
         "{} {} → {} ({:.1} s, {} requests, {} retries, {} rate-limited)",
         summary.rows,
@@ -206,21 +210,44 @@ pub fn run(args: ExportArgs) -> Result<ExitCode> {
             summary.unchanged_skipped
         ));
     }
+    let mut snapshot_files = Vec::new();
     if let Some(snapshot) = &args.merge {
         let mut sweep = ContactQuery {
-            filters,
+            filters: filters.clone(),
             ..ContactQuery::default()
         };
         sweep.search = args.q.clone();
         let live = export::live_ids(client, &sweep, args.page_size, args.concurrency, args.quiet)?;
-        let merged = export::incremental::merge(
+        let changes = export::incremental::Changes {
+            path: file.staged_path(),
+            header: &summary.header,
+            rows: summary.rows,
+        };
+        let (merged_file, merged) = export::incremental::merge(
             snapshot,
-            &output,
+            changes,
             snapshot_format(snapshot, format)?,
             id_column.as_deref(),
             &live,
             options.table.clone(),
         )?;
+        let snapshot_manifest = Manifest {
+            file: snapshot.display().to_string(),
+            filters: filters
+                .iter()
+                .cloned()
+                .chain(args.q.iter().map(|q| ("q".to_string(), q.clone())))
+                .collect(),
+            rows: merged.rows,
+            columns: if summary.header.is_empty() {
+                0
+            } else {
+                merged.columns
+            },
+            sha256: export::sha256_file(merged_file.staged_path())?,
+            bytes: std::fs::metadata(merged_file.staged_path())?.len(),
+            ..manifest.clone()
+        };
         lines.push(format!(
             "{}: {} rows ({} replaced, {} added, {} deleted contact(s) dropped)",
             snapshot.display(),
@@ -229,23 +256,35 @@ pub fn run(args: ExportArgs) -> Result<ExitCode> {
             merged.added,
             merged.dropped
         ));
+        snapshot_files.push(merged_file);
+        snapshot_files.push(snapshot_manifest.stage(snapshot)?);
     }
-    if let Some(path) = &args.state {
-        let previous = state.unwrap_or_default();
-        // A run that exported nothing keeps the last watermark and its boundary.
-        let (watermark, boundary) = match &summary.watermark {
-            Some(w) => (Some(w.clone()), summary.boundary.clone()),
-            None => (previous.watermark.clone(), previous.boundary.clone()),
-        };
-        State {
-            version: 1,
-            watermark,
-            boundary,
-            filters: state_filters,
-            last_run: now(),
-            last_output: output.display().to_string(),
+    let state_file = match &args.state {
+        Some(path) => {
+            let previous = state.unwrap_or_default();
+            // A run that exported nothing keeps the last watermark and its boundary.
+            let (watermark, boundary) = match &summary.watermark {
+                Some(w) => (Some(w.clone()), summary.boundary.clone()),
+                None => (previous.watermark.clone(), previous.boundary.clone()),
+            };
+            let state = State {
+                version: 1,
+                watermark,
+                boundary,
+                filters: state_filters,
+                last_run: now(),
+                last_output: output.display().to_string(),
+            };
+            Some(state.stage(path)?)
         }
-        .save(path)?;
+        None => None,
+    };
+    for staged in [file, manifest_file]
+        .into_iter()
+        .chain(snapshot_files)
+        .chain(state_file)
+    {
+        staged.commit()?;
     }
     lines.push(format!("manifest: {}", manifest_path.display()));
     if !args.quiet {
@@ -280,10 +319,21 @@ fn snapshot_format(snapshot: &Path, output: TableFormat) -> Result<TableFormat> 
     let format = TableFormat::from_path(snapshot).unwrap_or(output);
     anyhow::ensure!(
         format == output,
-        "--merge {}: a {format:?} snapshot cannot take {output:?} changes; give a snapshot of the output's format",
-        snapshot.display()
+        "--merge {}: a {} snapshot cannot take {} changes; give a snapshot of the output's format",
+        snapshot.display(),
+        format_name(format),
+        format_name(output)
     );
     Ok(format)
+}
+
+/// A format as `--format` names it.
+fn format_name(format: TableFormat) -> &'static str {
+    match format {
+        TableFormat::Csv => "csv",
+        TableFormat::Xlsx => "xlsx",
+        TableFormat::JsonLines => "jsonl",
+    }
 }
 
 fn shown(filters: &[(String, String)]) -> String {
@@ -303,16 +353,4 @@ fn opt(n: Option<u64>) -> String {
 
 fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-/// Standard output closed by the reader (`| head`): not a failure of the export.
-fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-            || cause
-                .downcast_ref::<csv::Error>()
-                .is_some_and(|c| matches!(c.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe))
-    })
 }

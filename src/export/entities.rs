@@ -12,7 +12,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use serde_json::Value;
 
-use super::{fetch, record_id, Options, Summary};
+use super::{fetch, record_id, Exported, Options, Summary};
 use crate::api::Client;
 use crate::clock::Clock;
 use crate::interrupt::Interrupted;
@@ -241,10 +241,10 @@ fn task_contact_key<C: Clock>(
 }
 
 /// Exports users, tasks or activities.
-pub fn run<C: Clock>(client: &Client<C>, entity: Entity, options: &Options) -> Result<Summary> {
+pub fn run<C: Clock>(client: &Client<C>, entity: Entity, options: &Options) -> Result<Exported> {
     let started = Instant::now();
     let mapping = match &options.shape {
-        super::Shape::Mapping(m) => Some(m),
+        super::Shape::Mapping(layout) => Some(&layout.mapping),
         super::Shape::Default { .. } => None,
     };
     let whole = options.format == TableFormat::JsonLines && mapping.is_none();
@@ -312,11 +312,12 @@ pub fn run<C: Clock>(client: &Client<C>, entity: Entity, options: &Options) -> R
         Entity::Contacts => unreachable!(),
     }
     let rows = writer.rows();
-    writer.finish()?;
+    let file = writer.stage()?;
     let stats = client.stats();
-    Ok(Summary {
+    let summary = Summary {
         rows,
         columns: if whole { 0 } else { columns.len() },
+        header: if whole { Vec::new() } else { columns },
         fetch: fetch::FetchStats {
             passes: 1,
             pages,
@@ -331,7 +332,8 @@ pub fn run<C: Clock>(client: &Client<C>, entity: Entity, options: &Options) -> R
         requests: stats.requests,
         retries: stats.retries,
         rate_limited: stats.rate_limited,
-    })
+    };
+    Ok(Exported { summary, file })
 }
 
 /// One contact's activity, read.

@@ -60,10 +60,16 @@ impl State {
 
     /// Written whole or not at all, after the output it describes is in place.
     pub fn save(&self, path: &Path) -> Result<()> {
+        self.stage(path)?.commit()
+    }
+
+    /// The state file, written but not yet in place: a run puts it in place last, after the
+    /// files it describes.
+    pub fn stage(&self, path: &Path) -> Result<AtomicFile> {
         let mut file = AtomicFile::create(path)?;
         serde_json::to_writer_pretty(&mut file, self)?;
         file.write_all(b"\n")?;
-        file.commit()
+        Ok(file)
     }
 
     /// The filter that asks for what changed since the watermark, if there is one.
@@ -105,6 +111,7 @@ pub struct MergeStats {
     /// Snapshot rows whose contact no longer exists.
     pub dropped: usize,
     pub rows: usize,
+    pub columns: usize,
 }
 
 /// A row of an export and the contact id it holds.
@@ -120,19 +127,36 @@ enum Row {
     Json(String),
 }
 
-/// Rewrites `snapshot` with the rows of `changes` replacing the same contacts' rows, new
-/// contacts added at the end, and rows of contacts not in `live` dropped. The snapshot keeps
-/// its own format and is streamed; the changes (one run's worth) are held in memory.
+/// One run's changes, as written: the file, its columns (none for whole records) and how
+/// many rows it holds.
+pub struct Changes<'a> {
+    pub path: &'a Path,
+    pub header: &'a [String],
+    pub rows: usize,
+}
+
+/// A new `snapshot`, with the rows of `changes` replacing the same contacts' rows, new
+/// contacts added at the end, and rows of contacts not in `live` dropped; written but not
+/// yet in place. The snapshot keeps its own format and is streamed; the changes (one run's
+/// worth) are held in memory. A run without changes only drops the deleted contacts.
+///
+/// The columns are the changes' (today's layout), then those only the snapshot has; rows
+/// keep the snapshot's order. A fresh full export holds the same rows and cells, with its
+/// columns in the layout's order and none that no contact fills any more.
 pub fn merge(
     snapshot: &Path,
-    changes: &Path,
+    changes: Changes,
     format: TableFormat,
     id_column: Option<&str>,
     live: &HashSet<i64>,
     table: TableOptions,
-) -> Result<MergeStats> {
-    let (changed_headers, changed) = open_rows(changes, format, id_column)?;
-    let changed = changed.collect::<Result<Vec<KeyedRow>>>()?;
+) -> Result<(AtomicFile, MergeStats)> {
+    let (changed_headers, changed) = if changes.rows == 0 {
+        (changes.header.to_vec(), Vec::new())
+    } else {
+        let (headers, rows) = open_rows(changes.path, format, id_column)?;
+        (headers, rows.collect::<Result<Vec<KeyedRow>>>()?)
+    };
     let (old_headers, old): (Vec<String>, RowIter) = if snapshot.exists() {
         open_rows(snapshot, format, id_column)?
     } else {
@@ -190,8 +214,11 @@ pub fn merge(
         }
     }
     stats.rows = writer.rows();
-    writer.finish()?;
-    Ok(stats)
+    stats.columns = headers.len();
+    let file = writer
+        .stage()?
+        .expect("a snapshot is a file, never standard output");
+    Ok((file, stats))
 }
 
 /// Opens an export to read back: a table by its header row, or JSON lines (whole records
@@ -217,8 +244,9 @@ fn open_rows(
                 let line = line?;
                 let value: Value = serde_json::from_str(&line)
                     .with_context(|| format!("{shown}: line {} is not JSON", n + 1))?;
+                // Rows of a mapped layout carry the id column; whole records their `id`.
                 let id = match (&column, &value) {
-                    (Some(column), Value::Object(o)) => {
+                    (Some(column), Value::Object(o)) if o.contains_key(column) => {
                         o.get(column).and_then(Value::as_str).and_then(id_of)
                     }
                     _ => super::record_id(&value),
@@ -230,7 +258,11 @@ fn open_rows(
     let Some(id_column) = id_column else {
         bail!("--merge needs a column holding the contact id: the default layout has one; a mapping needs `id` under [fields]");
     };
-    let table = crate::read::open(path, &ReadOptions::default())?;
+    let options = ReadOptions {
+        allow_no_rows: true,
+        ..ReadOptions::default()
+    };
+    let table = crate::read::open(path, &options)?;
     let headers = table.headers.clone();
     let Some(at) = headers.iter().position(|h| h == id_column) else {
         bail!(

@@ -10,7 +10,7 @@ use super::Summary;
 use crate::write::AtomicFile;
 
 /// `OUTPUT.manifest.json`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Manifest {
     pub entity: &'static str,
     pub file: String,
@@ -40,12 +40,19 @@ impl Manifest {
 
     /// Writes the manifest beside `output` (atomically).
     pub fn write(&self, output: &Path) -> Result<PathBuf> {
+        let file = self.stage(output)?;
+        let path = file.path().to_path_buf();
+        file.commit()?;
+        Ok(path)
+    }
+
+    /// The manifest of `output`, written but not yet in place.
+    pub fn stage(&self, output: &Path) -> Result<AtomicFile> {
         let path = Manifest::path_for(output);
         let mut file = AtomicFile::create(&path)?;
         serde_json::to_writer_pretty(&mut file, self)?;
         std::io::Write::write_all(&mut file, b"\n")?;
-        file.commit()?;
-        Ok(path)
+        Ok(file)
     }
 }
 

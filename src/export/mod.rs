@@ -26,11 +26,11 @@ use serde_json::Value;
 use crate::api::{Client, ContactQuery};
 use crate::clock::Clock;
 use crate::interrupt::Interrupt;
-use crate::mapping::{LeftOut, Mapping};
+use crate::mapping::LeftOut;
 use crate::pipeline::{Pipeline, Workers};
 use crate::progress::Progress;
 use crate::schema::{date_part, Contact, FieldKind, ScalarField};
-use crate::write::{TableFormat, TableOptions, TableWriter};
+use crate::write::{AtomicFile, TableFormat, TableOptions, TableWriter};
 
 pub use entities::Entity;
 pub use fetch::{record_id, FetchStats, MAX_PASSES};
@@ -41,8 +41,9 @@ pub use manifest::{sha256_file, Manifest};
 pub enum Shape {
     /// The default layout; `all` adds the read-only columns.
     Default { all: bool },
-    /// A user's mapping, run in reverse.
-    Mapping(Mapping),
+    /// A user's mapping, run in reverse (given a column per custom field when it reads
+    /// unmapped columns as custom fields).
+    Mapping(Box<Layout>),
 }
 
 /// One export.
@@ -67,6 +68,9 @@ pub struct Options {
 pub struct Summary {
     pub rows: usize,
     pub columns: usize,
+    /// The columns written (none for whole records), for a merge to read the file back by.
+    #[serde(skip)]
+    pub header: Vec<String>,
     pub fetch: FetchStats,
     /// Values that had no column, by list (JSON lines leave nothing out).
     pub left_out: LeftOut,
@@ -84,8 +88,26 @@ pub struct Summary {
     pub rate_limited: u64,
 }
 
-/// Reads the listing and writes the output; the output appears only when complete.
-pub fn run<C: Clock>(client: &Client<C>, options: &Options) -> Result<Summary> {
+/// An export written whole but not yet in place: the caller commits the file, with the other
+/// files of its run, once every one of them is written.
+pub struct Exported {
+    pub summary: Summary,
+    /// `None` for standard output.
+    pub file: Option<AtomicFile>,
+}
+
+impl Exported {
+    /// Puts the file in place (a standalone export, with nothing else to write).
+    pub fn commit(self) -> Result<Summary> {
+        if let Some(file) = self.file {
+            file.commit()?;
+        }
+        Ok(self.summary)
+    }
+}
+
+/// Reads the listing and writes the output, finished but not yet in place.
+pub fn run<C: Clock>(client: &Client<C>, options: &Options) -> Result<Exported> {
     let started = Instant::now();
     let dir = options
         .output
@@ -110,7 +132,9 @@ pub fn run<C: Clock>(client: &Client<C>, options: &Options) -> Result<Summary> {
 
     let layout = match &options.shape {
         Shape::Default { all } => Layout::default_layout(&spool.custom_fields, *all)?,
-        Shape::Mapping(mapping) => Layout::of(mapping.clone()),
+        Shape::Mapping(layout) => layout
+            .clone()
+            .with_custom_fields(&spool.custom_fields, false)?,
     };
     // Whole records for JSON lines without a mapping: nothing is left out.
     let whole_records =
@@ -167,15 +191,17 @@ pub fn run<C: Clock>(client: &Client<C>, options: &Options) -> Result<Summary> {
         Ok(())
     })?;
     let rows = writer.rows();
-    writer.finish()?;
+    let file = writer.stage()?;
     let stats = client.stats();
-    Ok(Summary {
+    let header = if whole_records {
+        Vec::new()
+    } else {
+        layout.columns().to_vec()
+    };
+    let summary = Summary {
         rows,
-        columns: if whole_records {
-            0
-        } else {
-            layout.columns().len()
-        },
+        columns: header.len(),
+        header,
         fetch: fetched,
         left_out,
         watermark,
@@ -185,7 +211,8 @@ pub fn run<C: Clock>(client: &Client<C>, options: &Options) -> Result<Summary> {
         requests: stats.requests,
         retries: stats.retries,
         rate_limited: stats.rate_limited,
-    })
+    };
+    Ok(Exported { summary, file })
 }
 
 /// One spooled record, made ready to write.
@@ -238,9 +265,11 @@ fn written(
         if at_boundary || previous.is_some() {
             let digest = incremental::digest(line);
             if previous == Some(&digest) {
+                // Skipped, yet still within the new watermark's second: the next run's
+                // overlap reads it again and must know it too.
                 return Ok(Written {
                     out: Out::Unchanged,
-                    boundary: None,
+                    boundary: at_boundary.then_some((id, digest)),
                 });
             }
             if at_boundary {
