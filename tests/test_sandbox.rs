@@ -462,6 +462,12 @@ fn date_filters_take_the_documented_forms() {
     create(&sb, &token, serde_json::from_str(JOHN).unwrap());
     assert_eq!(count("updated=today"), 1);
     assert_eq!(count("created_gte=yesterday"), 1);
+    // Relative moments as PHP's strtotime reads them, from the server's clock.
+    assert_eq!(count("created_gte=-1%20day"), 1);
+    assert_eq!(count("updated_gte=2%20hours%20ago"), 1);
+    assert_eq!(count("created_lt=%2B1%20week"), all + 1);
+    assert_eq!(count("created_gt=tomorrow"), 0);
+    assert_eq!(count("updated_lt=-1%20year"), all);
     assert_eq!(
         sb.call("GET", "/api/contacts.json?updated_gt=someday", &token, None)
             .0,
@@ -1155,4 +1161,33 @@ fn a_refused_activity_leaves_no_activity_type_behind() {
         )
         .unwrap();
     assert_eq!(types, 1, "an accepted activity creates it");
+}
+
+#[test]
+fn lists_are_arrays_and_contacts_slash_id_reads_like_contact_slash_id() {
+    let sb = sandbox();
+    let token = sb.admin();
+    let made = create(&sb, &token, serde_json::from_str(JOHN).unwrap());
+    let id = made["id"].as_i64().unwrap();
+    // The guide shows these on every contact: empty lists are [], never null or absent.
+    for key in ["groups", "categories", "dropbox"] {
+        assert_eq!(made[key], json!([]), "{key}: {made}");
+    }
+    let (status, one) = sb.call("GET", &format!("/api/contact/{id}.json"), &token, None);
+    assert_eq!(status, 200);
+    let (status, other) = sb.call("GET", &format!("/api/contacts/{id}.json"), &token, None);
+    assert_eq!(status, 200, "{other}");
+    assert_eq!(one["payload"], other["payload"]);
+    // A null list in a body clears it to [].
+    let (status, updated) = sb.call(
+        "PUT",
+        &format!("/api/contacts/{id}.json"),
+        &token,
+        Some(json!({"groups": null, "categories": null})),
+    );
+    assert_eq!(status, 200, "{updated}");
+    let (_, read) = sb.call("GET", &format!("/api/contact/{id}.json"), &token, None);
+    for key in ["groups", "categories", "dropbox"] {
+        assert_eq!(read["payload"][key], json!([]), "{key}");
+    }
 }

@@ -41,7 +41,10 @@ pub fn create(
     doc.insert("is_active".into(), true.into());
     doc.insert("created".into(), scope.now.into());
     doc.insert("updated".into(), scope.now.into());
-    doc.insert("dropbox".into(), json!([]));
+    // The guide shows these lists on every contact, empty ones as `[]`, never null.
+    for key in ["groups", "categories", "dropbox"] {
+        doc.entry(key).or_insert_with(|| json!([]));
+    }
     Ok(check_required(&doc).map(|()| Value::Object(doc)))
 }
 

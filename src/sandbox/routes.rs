@@ -64,7 +64,8 @@ fn route(app: &App, req: &ApiRequest) -> Result<Reply> {
         (&Method::GET, ["users" | "user"]) => users::list(app, &user, format, req)?,
         (&Method::GET, ["contacts"]) => contacts::list(app, &user, format, req)?,
         (&Method::POST, ["contacts" | "contact"]) => contacts::create(app, &user, format, req)?,
-        (_, ["contact", c]) if id(c).is_some() => {
+        // The guide writes `contact/{id}`; `contacts/{id}` (the listing's word) reads the same.
+        (_, ["contact" | "contacts", c]) if id(c).is_some() => {
             let c = id(c).expect("checked");
             match *m {
                 Method::GET => contacts::get(app, &user, format, c)?,
