@@ -531,7 +531,7 @@ fn dates_are_calendar_dates_whatever_the_servers_offset() {
 }
 
 #[test]
-fn formulas_are_neutralized_in_csv_and_xlsx_unless_kept() {
+fn formulas_are_neutralized_in_csv_unless_kept_and_xlsx_holds_them_as_string_cells() {
     let sb = sandbox();
     create(
         &sb,
@@ -563,10 +563,19 @@ fn formulas_are_neutralized_in_csv_and_xlsx_unless_kept() {
         .map(|c| c.to_string())
         .collect();
     let at = header.iter().position(|h| h == "First Name").unwrap();
+    // A string cell, never evaluated: the text as it is, without the CSV guard.
     assert_eq!(
-        sheet.rows().nth(1).unwrap()[at].to_string(),
-        "'=HYPERLINK(\"http://x\")"
+        sheet.rows().nth(1).unwrap()[at],
+        calamine::Data::String("=HYPERLINK(\"http://x\")".into())
     );
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(dir.path("f.xlsx")).unwrap()).unwrap();
+    let mut xml = String::new();
+    std::io::Read::read_to_string(
+        &mut zip.by_name("xl/worksheets/sheet1.xml").unwrap(),
+        &mut xml,
+    )
+    .unwrap();
+    assert!(!xml.contains("<f>"), "no formula cell is written: {xml}");
 }
 
 #[test]
