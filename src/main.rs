@@ -13,6 +13,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     let cli = bcetl::cli::Cli::parse();
     match bcetl::cmd::run(cli) {
+        Ok(_) if bcetl::cmd::stdout_failed() => ExitCode::from(2),
         Ok(code) => code,
         Err(err) => {
             if is_broken_pipe(&err) {

@@ -132,6 +132,19 @@ fn a_file_is_read_as_what_its_bytes_are_not_what_its_name_says() {
         !wd.path("init.toml").exists(),
         "no mapping from binary bytes"
     );
+    // A workbook renamed .csv is read as the workbook it is.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, text) in ["First", "Last", "Email"].iter().enumerate() {
+        sheet.write_string(0, c as u16, *text).unwrap();
+    }
+    for (c, text) in ["Ada", "Lovelace", "ada@example.com"].iter().enumerate() {
+        sheet.write_string(1, c as u16, *text).unwrap();
+    }
+    book.save(wd.path("book.csv")).unwrap();
+    let run = validate(&wd, "book.csv");
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("1 valid"), "{}", run.stdout);
     // A zip that is no workbook is refused as a workbook.
     wd.write("archive.csv", b"PK\x03\x04 not really a zip");
     let run = validate(&wd, "archive.csv");
@@ -400,4 +413,37 @@ fn outputs_that_would_replace_the_input_or_each_other() {
         "First,Last,Email\nAda,Lovelace,ada@example.com\n",
         "the input is untouched"
     );
+}
+
+#[test]
+fn a_closed_or_full_standard_output_never_panics() {
+    let wd = Workdir::new();
+    wd.write("in.csv", "First,Last,Email\nAda,Lovelace,ada@example.com\n");
+    let bin = env!("CARGO_BIN_EXE_bcetl");
+    let shell = |script: &str| {
+        let out = std::process::Command::new("bash")
+            .args(["-c", script])
+            .current_dir(wd.path(""))
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    for command in ["mapping init in.csv", "validate in.csv -m m.toml"] {
+        wd.write("m.toml", MAPPING);
+        let (code, stderr) = shell(&format!(
+            "'{bin}' {command} | true; exit ${{PIPESTATUS[0]}}"
+        ));
+        assert_eq!(code, Some(0), "{command} | true: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        let (code, stderr) = shell(&format!("'{bin}' {command} > /dev/full"));
+        assert_eq!(code, Some(2), "{command} > /dev/full: {stderr}");
+        assert!(
+            stderr.contains("cannot write to standard output"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
 }

@@ -1549,3 +1549,29 @@ fn a_call_log_import_killed_at_several_moments_resumes_exactly_once() {
         "an activity was created twice"
     );
 }
+
+#[test]
+fn errors_csv_gives_every_problem_of_a_row_as_the_report_does() {
+    let sb = sandbox();
+    let dir = Workdir::new();
+    dir.write("m.toml", MAPPING);
+    // Row 2 lacks its last name (a new contact needs one) and has a bad email and date.
+    dir.write(
+        "in.csv",
+        "First,Last,Email,Phone,City,Birthday,Legacy\nAda,,not-an-email,,,13/45/1990,\nBob,Ok,b@x.io,,,,\n",
+    );
+    let r = run(bcetl_import(&sb, &dir, &[]));
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let report = dir.bcetl(&["validate", "in.csv", "-m", "m.toml", "--report", "r.csv"]);
+    assert_eq!(report.code, 1, "{}", report.stderr);
+    let findings = dir.read("r.csv");
+    let errors = dir.read("out/errors.csv");
+    let reason = errors.lines().nth(1).unwrap();
+    for column in ["Last", "Email", "Birthday"] {
+        assert!(findings.contains(&format!(",{column},")), "{findings}");
+        assert!(
+            reason.contains(&format!("{column}: ")),
+            "{column} in {reason}"
+        );
+    }
+}

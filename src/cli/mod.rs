@@ -357,8 +357,9 @@ pub struct ExportArgs {
     /// Pages read at once (all within --rate).
     #[arg(long, default_value_t = 4)]
     pub concurrency: usize,
-    /// Keep cells that start with = + - @ as they are (by default they get a leading ' so
-    /// that a spreadsheet does not run them as formulas).
+    /// CSV: keep cells that start with = + - @ as they are (by default they get a leading '
+    /// so that a spreadsheet does not run them as formulas; bcetl's reader takes it off
+    /// again). XLSX never needs it: text goes into string cells.
     #[arg(long)]
     pub keep_formulas: bool,
     #[command(flatten)]

@@ -105,7 +105,7 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
             import::plan(table, &mapping, client, &options, &path)?
         };
         let seconds = plan.writes() as f64 / args.api.rate;
-        println!(
+        say!(
             "plan: {} to create, {} to update, {} to delete, {} unchanged, {} invalid, {} refused \
              (key ambiguous or not found); {} requests, about {} at --rate {} ({} read to plan)",
             plan.create,
@@ -119,7 +119,7 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
             args.api.rate,
             plan.read_requests
         );
-        println!("plan: {}", path.display());
+        say!("plan: {}", path.display());
         return Ok(ExitCode::SUCCESS);
     }
     // A journal belongs to one input, one mapping, one mode and one server: resuming it
@@ -179,7 +179,7 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
     let id_column = format!("{}_id", mapping.entity.name());
     let totals = import::write_outputs(&out, &journal, input, &stats, &client.stats(), &id_column)?;
     let requests = client.stats();
-    println!(
+    say!(
         "{source}: {} created, {} updated, {} unchanged, {} deleted, {} invalid, {} rejected, \
          {} not applied, {} unknown ({} rows read this run in {:.1}s; {} requests, {} retries, \
          {} answered 429)",
@@ -197,7 +197,7 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
         requests.retries,
         requests.rate_limited
     );
-    println!("output: {}", out.display());
+    say!("output: {}", out.display());
     if stats.interrupted {
         return Err(Interrupted(format!(
             "stopped by Ctrl-C; what was sent is recorded. Resume with: {}",
@@ -379,13 +379,15 @@ fn dry_run(
     )?;
     requests.finish()?;
     if !quiet {
-        println!(
+        say!(
             "dry run: {} rows; {} would be created, {} are invalid and would not be sent \
              (bcetl validate --report shows why, cell by cell)",
-            summary.rows, summary.valid, summary.invalid
+            summary.rows,
+            summary.valid,
+            summary.invalid
         );
     }
-    println!("requests: {}", path.display());
+    say!("requests: {}", path.display());
     Ok(if summary.invalid > 0 {
         ExitCode::from(1)
     } else {

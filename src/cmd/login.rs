@@ -35,8 +35,8 @@ pub fn run(args: &LoginArgs) -> Result<ExitCode> {
         .append_pair("redirect_uri", &args.redirect_uri)
         .append_pair("response_type", "code")
         .append_pair("state", &state);
-    println!("Open this address, log in and allow access:\n\n  {auth_url}\n");
-    println!("Then paste the address you were sent to (or its code) and press Enter:");
+    say!("Open this address, log in and allow access:\n\n  {auth_url}\n");
+    say!("Then paste the address you were sent to (or its code) and press Enter:");
     let mut line = String::new();
     std::io::stdin()
         .lock()
@@ -67,7 +67,7 @@ pub fn run(args: &LoginArgs) -> Result<ExitCode> {
     };
     let path = auth::credentials_path()?;
     auth::save_login(&path, &login)?;
-    println!(
+    say!(
         "logged in to {}; credentials stored in {} (readable by you only)",
         login.base_url,
         path.display()

@@ -9,9 +9,9 @@ use crate::api::auth;
 pub fn run() -> Result<ExitCode> {
     let path = auth::credentials_path()?;
     if auth::remove_login(&path)? {
-        println!("logged out: removed {}", path.display());
+        say!("logged out: removed {}", path.display());
     } else {
-        println!("not logged in ({} does not exist)", path.display());
+        say!("not logged in ({} does not exist)", path.display());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -82,7 +82,7 @@ pub fn check(mapping_path: &Path, file: Option<&Path>, args: &ReadArgs) -> Resul
     let against = file
         .map(|f| format!(" against {}", f.display()))
         .unwrap_or_default();
-    println!(
+    say!(
         "{}: OK{against}: reads {} column(s)",
         mapping_path.display(),
         mapping.used_columns().len()

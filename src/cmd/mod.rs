@@ -2,6 +2,17 @@
 //!
 //! May call every other module; nothing calls `cmd` but `main.rs`.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Prints a line on standard output, as `println!` would, without its panic: a reader
+/// that went away (`| head`, `| grep -q`) is not an error, and any other failure (a full
+/// disk) is said once on standard error and makes the run exit 2 ([`stdout_failed`]).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cmd::print_line(format_args!($($arg)*))
+    };
+}
+
 mod export;
 mod import;
 mod login;
@@ -20,6 +31,30 @@ use anyhow::{Context, Result};
 use crate::cli::{Cli, Command, MappingCommand, ReadArgs, SandboxCommand};
 use crate::mapping::{Mapping, MappingFile};
 use crate::read::{self, ReadOptions, SheetRef, Table};
+
+static STDOUT_FAILED: AtomicBool = AtomicBool::new(false);
+
+/// Whether a line could not be written to standard output for another reason than a
+/// closed pipe.
+pub fn stdout_failed() -> bool {
+    STDOUT_FAILED.load(Ordering::Relaxed)
+}
+
+#[doc(hidden)]
+pub fn print_line(args: std::fmt::Arguments) {
+    use std::io::Write;
+    let written = writeln!(std::io::stdout().lock(), "{args}");
+    if let Err(e) = written {
+        if e.kind() != std::io::ErrorKind::BrokenPipe
+            && !STDOUT_FAILED.swap(true, Ordering::Relaxed)
+        {
+            let _ = writeln!(
+                std::io::stderr(),
+                "bcetl: cannot write to standard output: {e}"
+            );
+        }
+    }
+}
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
@@ -101,8 +136,10 @@ fn write_output(path: Option<&Path>, text: &str) -> Result<()> {
         }
         None => {
             use std::io::Write;
-            std::io::stdout().write_all(text.as_bytes())?;
-            Ok(())
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())
+                .and_then(|()| out.flush())
+                .context("cannot write to standard output")
         }
     }
 }

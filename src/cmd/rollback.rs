@@ -21,7 +21,7 @@ pub fn run(args: RollbackArgs) -> Result<ExitCode> {
         + journal.updated_contacts()?.len()
         + journal.deleted_contacts()?.len();
     if count == 0 {
-        println!(
+        say!(
             "{}: the import created or changed no contact that is still there",
             args.dir.display()
         );
@@ -56,7 +56,7 @@ pub fn run(args: RollbackArgs) -> Result<ExitCode> {
         || interrupt.requested(),
     )?;
     bar.finish();
-    println!(
+    say!(
         "{}: {} contacts deleted, {} restored as they were, {} re-created (with new ids), {} already gone, {} could not be undone",
         args.dir.display(),
         stats.deleted,
@@ -66,7 +66,7 @@ pub fn run(args: RollbackArgs) -> Result<ExitCode> {
         stats.failed.len()
     );
     for (row, reason) in stats.failed.iter().take(10) {
-        println!("  row {row}: {reason}");
+        say!("  row {row}: {reason}");
     }
     if interrupt.requested() {
         return Err(

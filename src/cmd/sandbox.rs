@@ -83,33 +83,36 @@ pub fn serve(args: &SandboxArgs) -> Result<ExitCode> {
         eprintln!("seeding {} up to {} contacts…", db.display(), config.seed);
     }
     let sandbox = Sandbox::start(config)?;
-    println!(
+    say!(
         "BigContacts sandbox at {}  (database {})",
         sandbox.url,
         db.display()
     );
     if sandbox.seeded > 0 {
-        println!("seeded {} contacts", sandbox.seeded);
+        say!("seeded {} contacts", sandbox.seeded);
     }
-    println!(
+    say!(
         "access tokens (valid {} s; these are the sandbox's own, not secrets):",
         args.token_ttl
     );
     for user in &sandbox.users {
-        println!(
+        say!(
             "  {:<28} {:<10} customer {}  {}",
-            user.email, user.role, user.customer_id, user.token
+            user.email,
+            user.role,
+            user.customer_id,
+            user.token
         );
     }
-    println!(
+    say!(
         "OAuth client: {} / {}  redirect {}",
         sandbox::CLIENT_ID,
         sandbox::CLIENT_SECRET,
         sandbox::REDIRECT_URI
     );
-    println!("stats: GET {}/_sandbox/stats   stop: Ctrl-C", sandbox.url);
+    say!("stats: GET {}/_sandbox/stats   stop: Ctrl-C", sandbox.url);
     sandbox.wait()?;
-    println!("sandbox stopped");
+    say!("sandbox stopped");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -77,7 +77,7 @@ pub fn run(args: ValidateArgs) -> Result<ExitCode> {
         started.elapsed().as_secs_f64(),
     );
     if let Some(path) = &args.report {
-        println!("report: {}", path.display());
+        say!("report: {}", path.display());
     }
     Ok(if summary.invalid > 0 {
         ExitCode::from(1)
@@ -114,23 +114,30 @@ fn check_outputs(args: &ValidateArgs) -> Result<()> {
 }
 
 fn print_summary(source: &str, s: &Summary, quiet: bool, seconds: f64) {
-    println!(
+    say!(
         "{source}: {} rows, {} valid, {} invalid, {} with warnings ({seconds:.1}s)",
-        s.rows, s.valid, s.invalid, s.with_warnings
+        s.rows,
+        s.valid,
+        s.invalid,
+        s.with_warnings
     );
     if quiet || s.is_clean() {
         return;
     }
-    println!("most common problems:");
+    say!("most common problems:");
     for c in s.most_common().into_iter().take(10) {
         let mark = if c.severity == Severity::Error {
             "error  "
         } else {
             "warning"
         };
-        println!(
+        say!(
             "  {:>7}  {mark}  {:<16} {}: e.g. row {}: {}",
-            c.count, c.rule, c.place, c.first_row, c.example
+            c.count,
+            c.rule,
+            c.place,
+            c.first_row,
+            c.example
         );
     }
 }

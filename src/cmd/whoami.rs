@@ -12,7 +12,7 @@ pub fn run(args: &ApiArgs) -> Result<ExitCode> {
     let (users, me) = client.users()?;
     let me = me.and_then(|id| users.iter().find(|u| u.id == id));
     match me {
-        Some(u) => println!(
+        Some(u) => say!(
             "{} ({} {}), user {} at {}",
             u.email,
             u.first_name,
@@ -20,12 +20,12 @@ pub fn run(args: &ApiArgs) -> Result<ExitCode> {
             u.id,
             client.base_url()
         ),
-        None => println!(
+        None => say!(
             "an authenticated user (the server did not say which) at {}",
             client.base_url()
         ),
     }
-    println!(
+    say!(
         "authenticated by {}; the account has {} users",
         client.source,
         users.len()

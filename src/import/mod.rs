@@ -523,6 +523,13 @@ pub fn decide<C: Clock>(
         key: None,
         reason,
     };
+    // A new contact is refused for every problem of its row, listed as the report lists
+    // them (a user who fixes what errors.csv says must not meet the rest next time).
+    if options.mode == Mode::Create {
+        if let Some(reason) = errors_of(&mapped) {
+            return Ok(invalid(reason));
+        }
+    }
     // What a new contact needs (names, an email) is not asked of a row that changes or
     // deletes one: a blank cell leaves its field as it is.
     let (required, other): (Vec<Finding>, Vec<Finding>) = mapped
