@@ -407,22 +407,24 @@ fn seven_nights_keep_a_json_lines_snapshot_equal_to_a_full_export() {
     seven_nights("jsonl");
 }
 
-/// A nightly run killed at four moments leaves its four files (changes, its manifest, the
-/// snapshot, the state) as they were, and the next run catches up.
-#[test]
-fn a_nightly_run_killed_at_any_moment_changes_nothing_and_the_next_catches_up() {
+/// A nightly run killed at four moments leaves its files (changes, the snapshot, their
+/// manifests, the state) as they were, and the next run catches up.
+fn killed_nights(ext: &str) {
     let sb = sandbox_with(|c| {
         c.seed = 60;
         c.faults.latency = std::time::Duration::from_millis(60);
     });
     let dir = Workdir::new();
+    let (changes, snapshot) = (format!("changes.{ext}"), format!("snap.{ext}"));
+    let changes_manifest = format!("{changes}.manifest.json");
+    let snapshot_manifest = format!("{snapshot}.manifest.json");
     let args = [
         "export",
-        "changes.csv",
+        &changes,
         "--state",
         "s.json",
         "--merge",
-        "snap.csv",
+        &snapshot,
         "--page-size",
         "5",
         "--concurrency",
@@ -430,15 +432,16 @@ fn a_nightly_run_killed_at_any_moment_changes_nothing_and_the_next_catches_up() 
         "-q",
     ];
     assert_eq!(bcetl(&sb, &dir, &args).code, 0);
-    let all = ids(&dir.path("snap.csv"));
+    let all = ids(&dir.path(&snapshot));
     for (i, id) in all.iter().take(20).enumerate() {
         put(&sb, *id, json!({"nickname": format!("Changed {i}")}));
     }
     delete(&sb, all[30]);
     let files = [
-        "changes.csv",
-        "changes.csv.manifest.json",
-        "snap.csv",
+        changes.as_str(),
+        &changes_manifest,
+        &snapshot,
+        &snapshot_manifest,
         "s.json",
     ];
     let before: Vec<Vec<u8>> = files
@@ -482,9 +485,25 @@ fn a_nightly_run_killed_at_any_moment_changes_nothing_and_the_next_catches_up() 
         }
     }
     assert_eq!(bcetl(&sb, &dir, &args).code, 0);
-    assert_eq!(ids(&dir.path("changes.csv")).len(), 20);
-    assert_eq!(bcetl(&sb, &dir, &["export", "fresh.csv", "-q"]).code, 0);
-    assert_eq!(by_id(&dir.path("snap.csv")), by_id(&dir.path("fresh.csv")));
+    assert_eq!(ids(&dir.path(&changes)).len(), 20);
+    let fresh = format!("fresh.{ext}");
+    assert_eq!(bcetl(&sb, &dir, &["export", &fresh, "-q"]).code, 0);
+    assert_eq!(by_id(&dir.path(&snapshot)), by_id(&dir.path(&fresh)));
+}
+
+#[test]
+fn a_nightly_csv_run_killed_at_any_moment_changes_nothing_and_the_next_catches_up() {
+    killed_nights("csv");
+}
+
+#[test]
+fn a_nightly_xlsx_run_killed_at_any_moment_changes_nothing_and_the_next_catches_up() {
+    killed_nights("xlsx");
+}
+
+#[test]
+fn a_nightly_json_lines_run_killed_at_any_moment_changes_nothing_and_the_next_catches_up() {
+    killed_nights("jsonl");
 }
 
 /// `bcetl export - | head -1` through a real pipe: the reader goes away, bcetl ends quietly.
