@@ -382,3 +382,119 @@ fn on_every_sample_init_finds_the_errors_the_curated_mapping_finds() {
         );
     }
 }
+
+mod language {
+    //! The constructs product exports need, forward and in reverse.
+    use bcetl::finding::Severity;
+    use bcetl::mapping::{parse_file, Mapping};
+    use bcetl::read::Row;
+
+    fn compile(toml: &str, headers: &[&str]) -> Mapping {
+        let file = parse_file(toml).unwrap();
+        let headers: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+        Mapping::compile(&file, Some(&headers)).unwrap_or_else(|p| panic!("{p}"))
+    }
+
+    fn row(cells: &[&str]) -> Row {
+        Row::new(2, cells.iter().map(|c| c.to_string()).collect())
+    }
+
+    #[test]
+    fn a_phone_type_from_a_column_several_values_a_cell_and_back() {
+        let m = compile(
+            r#"
+missing_columns = "blank"
+[fields]
+first_name = "First"
+[[emails]]
+column = "Mail"
+split = " ::: "
+[[phones]]
+column = "Phone 1 - Value"
+split = " ::: "
+type = { column = "Phone 1 - Label", map = { Mobile = "M", Work = "W", Main = "W", "Work Fax" = "F" }, default = "O" }
+[[phones]]
+column = "Phone 2 - Value"
+type = { column = "Phone 2 - Label", map = { Mobile = "M" }, default = "O" }
+"#,
+            &["First", "Mail", "Phone 1 - Label", "Phone 1 - Value"],
+        );
+        // Phone 2's columns are not in the file: blank, and written by an export.
+        assert_eq!(m.columns.len(), 6);
+        let mapped = m.apply(&row(&[
+            "Ada",
+            "a@x.io ::: B@Y.io",
+            "* Main",
+            "+1 555 0100 ::: +1 555 0101",
+        ]));
+        assert!(mapped.findings.is_empty(), "{:?}", mapped.findings);
+        let c = &mapped.contact;
+        assert_eq!(c.emails.len(), 2);
+        assert_eq!(c.emails[1].email, "b@y.io");
+        assert_eq!(c.phones.len(), 2);
+        assert!(c
+            .phones
+            .iter()
+            .all(|p| p.phone_type.as_deref() == Some("W")));
+        // Back: the label the map names first for W, the numbers joined again.
+        let cells = m.reverse(c);
+        assert_eq!(cells[2], "Work");
+        assert_eq!(cells[3], "+1 555 0100 ::: +1 555 0101");
+        assert_eq!(cells[1], "a@x.io ::: b@y.io");
+        // An unknown label is the default type; a blank label too.
+        let other = m.apply(&row(&["Ada", "", "Satellite", "+1 555 0199"]));
+        assert_eq!(other.contact.phones[0].phone_type.as_deref(), Some("O"));
+        // A bad value in a split cell is a finding on its own.
+        let bad = m.apply(&row(&["Ada", "a@x.io ::: nope", "", "Mobile"]));
+        let rules: Vec<&str> = bad.findings.iter().map(|f| f.rule).collect();
+        assert_eq!(rules, ["email_syntax", "phone"], "{:?}", bad.findings);
+        assert!(bad.findings[1]
+            .message
+            .contains("not a phone number but a phone's type"));
+    }
+
+    #[test]
+    fn blank_placeholders_warnings_instead_of_rejections_and_date_order_doubts() {
+        let m = compile(
+            r#"
+[fields]
+first_name = "First"
+gender = { column = "Gender", map = { Unspecified = "" } }
+date_of_birth = { column = "Birthday", date = ["%m/%d/%Y", "%d/%m/%Y"], on_invalid = "blank" }
+"#,
+            &["First", "Gender", "Birthday"],
+        );
+        let ok = m.apply(&row(&["Ada", "Unspecified", "12/10/1985"]));
+        assert!(ok.findings.is_empty(), "{:?}", ok.findings);
+        assert!(ok.contact.scalars.iter().all(|(f, _)| f.name() != "gender"));
+
+        let yearless = m.apply(&row(&["Ada", "", "--07-04"]));
+        assert_eq!(yearless.findings.len(), 1);
+        assert_eq!(yearless.findings[0].severity, Severity::Warning);
+        assert!(yearless.findings[0].message.contains("left blank"));
+        assert!(yearless
+            .contact
+            .scalars
+            .iter()
+            .all(|(f, _)| f.name() != "date_of_birth"));
+
+        // 13/1/1987 fits only the second, day-first format: read, with a warning.
+        let doubt = m.apply(&row(&["Ada", "", "13/1/1987"]));
+        assert_eq!(doubt.findings.len(), 1, "{:?}", doubt.findings);
+        assert_eq!(doubt.findings[0].severity, Severity::Warning);
+        assert_eq!(doubt.findings[0].rule, "date_order");
+        assert!(doubt
+            .contact
+            .scalars
+            .iter()
+            .any(|(f, v)| f.name() == "date_of_birth" && v.to_cell() == "1987-01-13"));
+
+        let file =
+            parse_file("[fields]\nfirst_name = { column = \"First\", on_invalid = \"ignore\" }\n")
+                .unwrap();
+        let problems = Mapping::compile(&file, Some(&["First".to_string()])).unwrap_err();
+        assert!(problems
+            .to_string()
+            .contains("on_invalid \"ignore\": expected \"reject\" or \"blank\""));
+    }
+}

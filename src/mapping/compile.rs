@@ -54,6 +54,7 @@ impl<'a> Compiler<'a> {
     pub fn new(headers: Option<&'a [String]>) -> Compiler<'a> {
         Compiler {
             headers,
+            missing_blank: false,
             columns: headers.map(<[String]>::to_vec).unwrap_or_default(),
             problems: Vec::new(),
         }
@@ -71,6 +72,8 @@ impl<'a> Compiler<'a> {
 
 pub(super) struct Compiler<'a> {
     pub headers: Option<&'a [String]>,
+    /// A column the file lacks reads as blank (`missing_columns = "blank"`).
+    pub missing_blank: bool,
     /// The column list rules index into (grows when compiling without headers).
     columns: Vec<String>,
     problems: Vec<Problem>,
@@ -145,6 +148,7 @@ impl Compiler<'_> {
                     rules.emails.push(EmailRule {
                         value,
                         is_office: false,
+                        split: None,
                     });
                 }
                 continue;
@@ -255,9 +259,21 @@ impl Compiler<'_> {
                 None
             }
         };
+        let blank_if_invalid = match t.on_invalid.as_deref() {
+            None | Some("reject") => false,
+            Some("blank") => true,
+            Some(other) => {
+                self.problem(
+                    place,
+                    format!("on_invalid {other:?}: expected \"reject\" or \"blank\""),
+                );
+                false
+            }
+        };
         Some(ValueRule {
             target: target.to_string(),
             source: source?,
+            blank_if_invalid,
             default: t.default.clone(),
             trim: t.trim.unwrap_or(true),
             case,
@@ -280,6 +296,20 @@ impl Compiler<'_> {
                 .position(|h| h.trim().eq_ignore_ascii_case(name.trim()))
             {
                 Some(i) => Some(i),
+                // A column past the row's end reads blank, and an export writes it.
+                None if self.missing_blank => Some(
+                    match self
+                        .columns
+                        .iter()
+                        .position(|c| c.eq_ignore_ascii_case(name.trim()))
+                    {
+                        Some(i) => i,
+                        None => {
+                            self.columns.push(name.trim().to_string());
+                            self.columns.len() - 1
+                        }
+                    },
+                ),
                 None => {
                     let hint = did_you_mean(name, headers.iter().map(String::as_str))
                         .map(|s| format!("; did you mean {s:?}?"))

@@ -28,6 +28,11 @@ pub struct MappingFile {
     /// `Created` and `Updated`.
     #[serde(default)]
     pub ignore_columns: Vec<String>,
+    /// What a column the mapping names but the file lacks is: `error` (default), or
+    /// `blank`, for mappings written for a product's export whose numbered groups vary from
+    /// file to file (`Phone 3 - Value` only where a contact has three phones).
+    #[serde(default)]
+    pub missing_columns: Option<String>,
     /// Scalar fields of the contact, and `assigned_to` (a user's email) and `contact_type` (a
     /// type's name).
     #[serde(default)]
@@ -150,8 +155,10 @@ pub struct ValueTable {
     pub trim: Option<bool>,
     /// `upper`, `lower` or `title`.
     pub case: Option<String>,
-    /// Replace values: `{ Gold = "A", Silver = "B" }`, matched ignoring case.
-    pub map: Option<BTreeMap<String, String>>,
+    /// Replace values: `{ Gold = "A", Silver = "B" }`, matched ignoring case. Kept in the
+    /// order written: on export, a value several entries map to is written as the first.
+    #[serde(default, deserialize_with = "ordered_map")]
+    pub map: Option<Vec<(String, String)>>,
     /// Date formats tried in order (strftime: `%m/%d/%Y`); ISO dates and Excel serial numbers
     /// are always understood. The first format is used when writing back.
     pub date: Option<OneOrMany>,
@@ -159,6 +166,30 @@ pub struct ValueTable {
     pub bool: Option<[String; 2]>,
     /// Phone layout: `keep` (default), `digits`, or `us` for `(404) 555-0134`.
     pub phone: Option<String>,
+    /// What a value that cannot be read does: `reject` the row (default), or `blank`: the
+    /// field is left out, the row goes on, and the report shows a warning on the cell.
+    pub on_invalid: Option<String>,
+}
+
+/// A TOML table of text to text, its entries in the order written.
+fn ordered_map<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Vec<(String, String)>>, D::Error> {
+    struct Entries;
+    impl<'de> Visitor<'de> for Entries {
+        type Value = Vec<(String, String)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a table of values, such as { Gold = \"A\" }")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut entries = Vec::new();
+            while let Some(entry) = map.next_entry::<String, String>()? {
+                entries.push(entry);
+            }
+            Ok(entries)
+        }
+    }
+    deserializer.deserialize_map(Entries).map(Some)
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -224,8 +255,10 @@ macro_rules! section_with_value {
             pub default: Option<String>,
             pub trim: Option<bool>,
             pub case: Option<String>,
-            pub map: Option<BTreeMap<String, String>>,
+            #[serde(default, deserialize_with = "ordered_map")]
+            pub map: Option<Vec<(String, String)>>,
             pub phone: Option<String>,
+            pub on_invalid: Option<String>,
         }
 
         impl $name {
@@ -239,6 +272,7 @@ macro_rules! section_with_value {
                     case: self.case.clone(),
                     map: self.map.clone(),
                     phone: self.phone.clone(),
+                    on_invalid: self.on_invalid.clone(),
                     date: None,
                     bool: None,
                 })
@@ -253,18 +287,31 @@ section_with_value! {
         /// Work-related (sent as `is_office`; returned under `office_emails`).
         #[serde(default)]
         is_office: bool,
+        /// Several addresses in one cell, split on this delimiter (` ::: `, `;`).
+        split: Option<String>,
     }
 }
 
 section_with_value! {
     /// One phone number with its type.
     PhoneSection {
-        /// W work, H home, M mobile, O other, F fax, P pager.
+        /// W work, H home, M mobile, O other, F fax, P pager; or taken from a column
+        /// through a map: `{ column = "Phone 1 - Type", map = { Mobile = "M" }, default = "O" }`.
         #[serde(rename = "type")]
-        phone_type: Option<String>,
+        phone_type: Option<TypeSpec>,
         #[serde(default)]
         is_office: bool,
+        /// Several numbers in one cell, split on this delimiter (` ::: `, `;`).
+        split: Option<String>,
     }
+}
+
+/// A phone's type: a code for every row, or read from a column.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum TypeSpec {
+    Code(String),
+    Column(Box<ValueTable>),
 }
 
 section_with_value! {

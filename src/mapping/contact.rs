@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::compile::{spec_text, Compiler};
-use super::config::{MappingFile, TypedSection, ValueSpec};
+use super::config::{MappingFile, TypeSpec, TypedSection, ValueSpec, ValueTable};
 use super::targets::{
     AddressRule, CategoryRule, EmailRule, NoteRule, Person, PhoneRule, ServiceRule, Target,
 };
@@ -87,6 +87,7 @@ fn contact(c: &mut Compiler, file: &MappingFile) -> Target {
             person.emails.push(EmailRule {
                 value,
                 is_office: section.is_office,
+                split: split_of(&mut *c, &place, section.split.as_deref()),
             });
         }
     }
@@ -101,10 +102,14 @@ fn phones(c: &mut Compiler, file: &MappingFile) -> Vec<Target> {
     let mut rules = Vec::new();
     for (i, section) in file.phones.iter().enumerate() {
         let place = format!("[[phones]] #{}", i + 1);
-        let phone_type = section
-            .phone_type
-            .as_deref()
-            .and_then(|t| c.code(&place, "type", t, PHONE_TYPES));
+        let (phone_type, type_rule) = match &section.phone_type {
+            None => (None, None),
+            Some(TypeSpec::Code(code)) => (c.code(&place, "type", code, PHONE_TYPES), None),
+            Some(TypeSpec::Column(table)) => {
+                let (rule, fallback) = type_column(c, &place, table);
+                (fallback, rule)
+            }
+        };
         let layout = c.phone_layout(&place, section.phone.as_deref());
         if let Some(value) = c.value(
             &place,
@@ -116,12 +121,71 @@ fn phones(c: &mut Compiler, file: &MappingFile) -> Vec<Target> {
             rules.push(PhoneRule {
                 value,
                 phone_type,
+                type_rule,
                 is_office: section.is_office,
+                split: split_of(&mut *c, &place, section.split.as_deref()),
             });
         }
     }
     c.duplicate_columns("[[phones]]", rules.iter().map(|r| &r.value));
     rules.into_iter().map(Target::Phone).collect()
+}
+
+/// A `split` delimiter: text that is not blank (a blank one would split between every
+/// character).
+fn split_of(c: &mut Compiler, place: &str, split: Option<&str>) -> Option<String> {
+    match split {
+        Some(s) if s.trim().is_empty() && s != "\t" => {
+            c.problem(
+                place,
+                "split must be a delimiter such as \" ::: \" or \";\", not blank".into(),
+            );
+            None
+        }
+        other => other.map(str::to_string),
+    }
+}
+
+/// A phone's type read from a column (`type = { column = …, map = …, default = "O" }`):
+/// the rule, which reads the label through the map into a code, and the code for a blank
+/// or unknown label (the default). Google's primary marker, a leading `* ` on the label
+/// (or `*` alone), reads as the label without it.
+fn type_column(
+    c: &mut Compiler,
+    place: &str,
+    table: &ValueTable,
+) -> (Option<ValueRule>, Option<&'static str>) {
+    let place = format!("{place} type");
+    let fallback = table
+        .default
+        .as_deref()
+        .and_then(|d| c.code(&place, "default", d, PHONE_TYPES));
+    let mut table = table.clone();
+    let map = table.map.get_or_insert_with(Default::default);
+    // The marked labels after the plain ones, so that an export writes the plain label.
+    let mut marked = Vec::new();
+    for (label, code) in map.iter() {
+        let blank = code.trim().is_empty();
+        if !blank
+            && c.code(&place, &format!("map {label:?}"), code, PHONE_TYPES)
+                .is_none()
+        {
+            continue;
+        }
+        marked.push((format!("* {label}"), code.clone()));
+    }
+    marked.push(("*".into(), String::new()));
+    map.extend(marked);
+    table.default = None;
+    let spec = ValueSpec(table);
+    let rule = c.value(
+        &place,
+        "phones.type",
+        &spec,
+        Convert::Enum(PHONE_TYPES),
+        None,
+    );
+    (rule, fallback)
 }
 
 fn addresses(c: &mut Compiler, file: &MappingFile) -> Vec<Target> {

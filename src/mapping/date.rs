@@ -13,6 +13,9 @@ pub struct DateFormats {
     /// As written; the first is used when writing back.
     pub written: Vec<String>,
     compiled: Vec<Format>,
+    /// Day and month come in different orders in different formats: worked out once, as
+    /// every date cell asks.
+    mixed: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -58,7 +61,16 @@ impl DateFormats {
             }
         }
         if problems.is_empty() {
-            Ok(DateFormats { written, compiled })
+            let first = written.first().and_then(|f| day_first(f));
+            let mixed = written
+                .iter()
+                .skip(1)
+                .any(|f| day_first(f).is_some_and(|d| Some(d) != first));
+            Ok(DateFormats {
+                written,
+                compiled,
+                mixed,
+            })
         } else {
             Err(problems)
         }
@@ -68,7 +80,7 @@ impl DateFormats {
 /// Whether a (valid) strftime format names a year, a month and a day.
 fn names_a_day(format: &str) -> bool {
     let has = |codes: &[&str]| codes.iter().any(|c| format.contains(c));
-    (has(&["%Y", "%y", "%G"]) && has(&["%m", "%b", "%B", "%h"]) && has(&["%d", "%e"]))
+    (has(&["%Y", "%y", "%G"]) && has(&["%m", "%-m", "%b", "%B", "%h"]) && has(&["%d", "%-d", "%e"]))
         || has(&["%F", "%D", "%x"])
 }
 
@@ -132,6 +144,37 @@ fn digits(text: &str, max: usize) -> Option<(&str, i64)> {
         count += 1;
     }
     (count > 0).then(|| (&text[count..], value))
+}
+
+impl DateFormats {
+    /// Whether the formats put day and month in different orders (`%m/%d/%Y` and
+    /// `%d/%m/%Y`): a date read by a later one may be a date the first would read otherwise.
+    pub fn mixed_order(&self) -> bool {
+        self.mixed
+    }
+
+    /// The format (by position) that reads `text`, if one of the mapping's does.
+    pub fn matching(&self, text: &str) -> Option<usize> {
+        let text = trim(text);
+        self.compiled.iter().position(|format| match format {
+            Format::Numeric(pieces) => parse_numeric(text, pieces).is_some(),
+            Format::General(items) => parse_general(text, items).is_some(),
+        })
+    }
+
+    /// Whether the format at `index` reads the day before the month; `None` when it does
+    /// not say (a month name, an ISO date).
+    pub fn day_first_at(&self, index: usize) -> Option<bool> {
+        day_first(self.written.get(index)?)
+    }
+}
+
+/// Whether a format puts `%d` before `%m`.
+fn day_first(format: &str) -> Option<bool> {
+    let find = |codes: &[&str]| codes.iter().find_map(|c| format.find(c));
+    let day = find(&["%d", "%-d", "%e"])?;
+    let month = find(&["%m", "%-m"])?;
+    Some(day < month)
 }
 
 /// A calendar date from text: the given formats, then ISO (with or without a time, whose

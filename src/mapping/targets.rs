@@ -59,13 +59,37 @@ pub(crate) struct PersonRules {
 pub(crate) struct EmailRule {
     pub value: ValueRule,
     pub is_office: bool,
+    /// Several addresses in one cell, split on this.
+    pub split: Option<String>,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct PhoneRule {
     pub value: ValueRule,
+    /// The type for every row; with a `type_rule`, the type of a blank or unknown label.
     pub phone_type: Option<&'static str>,
+    /// The type read from a column, through its map, as a code.
+    pub type_rule: Option<ValueRule>,
     pub is_office: bool,
+    /// Several numbers in one cell, split on this (all of the one type).
+    pub split: Option<String>,
+}
+
+impl PhoneRule {
+    /// The type of this row's phones: the type column's code, else the fixed type.
+    fn phone_type(&self, row: &Row) -> Option<&'static str> {
+        let from_column = self.type_rule.as_ref().and_then(|rule| {
+            let label = rule.read_text(row)?;
+            crate::mapping::words::match_code(&label, crate::schema::PHONE_TYPES)
+        });
+        from_column.or(self.phone_type)
+    }
+
+    /// Whether a phone may be written back through this rule.
+    fn accepts(&self, p: &PhoneInput) -> bool {
+        self.is_office == p.is_office
+            && (self.type_rule.is_some() || self.phone_type == p.phone_type.as_deref())
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -111,13 +135,29 @@ pub(crate) struct Ctx<'a> {
 impl Ctx<'_> {
     fn value(&mut self, rule: &ValueRule) -> Option<ScalarValue> {
         match rule.read(self.row) {
-            Ok(value) => value,
+            Ok(value) => {
+                if let Some(issue) = rule.date_order_doubt(self.row) {
+                    self.findings.push(
+                        Finding::warning(self.row.number, issue.column, self.columns, issue.rule)
+                            .field(rule.target.clone())
+                            .value(issue.value)
+                            .message(issue.message),
+                    );
+                }
+                value
+            }
             Err(issue) => {
+                let (finding, message) = if rule.blank_if_invalid {
+                    let message = format!("{}; left blank (on_invalid = \"blank\")", issue.message);
+                    (Finding::warning as fn(_, _, _, _) -> Finding, message)
+                } else {
+                    (Finding::error as fn(_, _, _, _) -> Finding, issue.message)
+                };
                 self.findings.push(
-                    Finding::error(self.row.number, issue.column, self.columns, issue.rule)
+                    finding(self.row.number, issue.column, self.columns, issue.rule)
                         .field(rule.target.clone())
                         .value(issue.value)
-                        .message(issue.message),
+                        .message(message),
                 );
                 None
             }
@@ -126,6 +166,37 @@ impl Ctx<'_> {
 
     fn text(&mut self, rule: &ValueRule) -> Option<String> {
         self.value(rule).map(ScalarValue::into_cell)
+    }
+
+    /// The values of a cell that holds several (`a@x.com ::: b@y.com`), each converted on
+    /// its own, each bad one a finding; one value without `split`.
+    fn texts(&mut self, rule: &ValueRule, split: Option<&str>) -> Vec<String> {
+        let Some(split) = split else {
+            return self.text(rule).into_iter().collect();
+        };
+        let Some(text) = rule.read_text(self.row) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for part in text.split(split).map(trim).filter(|p| !p.is_empty()) {
+            match rule.convert_text(Cow::Borrowed(part)) {
+                Ok(value) => out.push(value.into_cell()),
+                Err(issue) => {
+                    let finding = if rule.blank_if_invalid {
+                        Finding::warning
+                    } else {
+                        Finding::error
+                    };
+                    self.findings.push(
+                        finding(self.row.number, issue.column, self.columns, issue.rule)
+                            .field(rule.target.clone())
+                            .value(issue.value)
+                            .message(issue.message),
+                    );
+                }
+            }
+        }
+        out
     }
 }
 
@@ -151,6 +222,22 @@ fn take<'a, T>(
 ) -> Option<&'a T> {
     taken.resize(items.len(), false);
     let slot = (0..items.len()).find(|&i| !taken[i] && accepts(&items[i]))?;
+    taken[slot] = true;
+    Some(&items[slot])
+}
+
+/// The next item not yet taken, now taken, if `accepts` takes it: the rest of a cell that
+/// holds several values, in the contact's order.
+fn take_next<'a, T>(
+    items: &'a [T],
+    taken: &mut Vec<bool>,
+    accepts: impl Fn(&T) -> bool,
+) -> Option<&'a T> {
+    taken.resize(items.len(), false);
+    let slot = (0..items.len()).find(|&i| !taken[i])?;
+    if !accepts(&items[slot]) {
+        return None;
+    }
     taken[slot] = true;
     Some(&items[slot])
 }
@@ -332,10 +419,15 @@ impl Target {
                 contact.contact_type = ctx.text(rule).map(|name| NamedRef { name })
             }
             Target::Phone(rule) => {
-                if let Some(phone) = ctx.text(&rule.value) {
+                let phones = ctx.texts(&rule.value, rule.split.as_deref());
+                if phones.is_empty() {
+                    return;
+                }
+                let phone_type = rule.phone_type(ctx.row);
+                for phone in phones {
                     contact.phones.push(PhoneInput {
                         phone,
-                        phone_type: rule.phone_type.map(Cow::Borrowed),
+                        phone_type: phone_type.map(Cow::Borrowed),
                         is_office: rule.is_office,
                     });
                 }
@@ -455,11 +547,24 @@ impl Target {
                 }
             }
             Target::Phone(rule) => {
-                let accepts = |p: &PhoneInput| {
-                    rule.phone_type == p.phone_type.as_deref() && rule.is_office == p.is_office
+                let Some(first) = take(&contact.phones, &mut taken.phones, |p| rule.accepts(p))
+                else {
+                    return;
                 };
-                if let Some(p) = take(&contact.phones, &mut taken.phones, accepts) {
-                    rule.value.write(&text(&p.phone), cells);
+                let mut phones = vec![first.phone.as_str()];
+                if let Some(split) = &rule.split {
+                    // The cell's other numbers: those that follow, of the same type (the
+                    // cell has one), so that the order of the contact's phones holds.
+                    let same = |p: &PhoneInput| rule.accepts(p) && p.phone_type == first.phone_type;
+                    while let Some(p) = take_next(&contact.phones, &mut taken.phones, same) {
+                        phones.push(&p.phone);
+                    }
+                    rule.value.write(&text(&phones.join(split)), cells);
+                } else {
+                    rule.value.write(&text(first.phone.as_str()), cells);
+                }
+                if let (Some(type_rule), Some(code)) = (&rule.type_rule, &first.phone_type) {
+                    type_rule.write(&text(code), cells);
                 }
             }
             Target::Address(rule) => {
@@ -545,7 +650,9 @@ impl Target {
             | Target::ContactKey(rule) => {
                 vec![rule]
             }
-            Target::Phone(rule) => vec![&rule.value],
+            Target::Phone(rule) => std::iter::once(&rule.value)
+                .chain(rule.type_rule.iter())
+                .collect(),
             Target::Address(rule) => rule.parts.iter().map(|(_, r)| r).collect(),
             Target::ImService(rule) | Target::SocialMedia(rule) => vec![&rule.value],
             Target::Tags(rule) | Target::Interests(rule) => vec![&rule.value],
@@ -571,7 +678,7 @@ impl PersonRules {
             contact.scalars.set(*field, value);
         }
         for rule in &self.emails {
-            if let Some(email) = ctx.text(&rule.value) {
+            for email in ctx.texts(&rule.value, rule.split.as_deref()) {
                 contact.emails.push(EmailInput {
                     email,
                     is_office: rule.is_office,
@@ -617,9 +724,17 @@ impl PersonRules {
         }
         for rule in &self.emails {
             let accepts = |e: &EmailInput| rule.is_office == e.is_office;
-            if let Some(e) = take(&contact.emails, taken, accepts) {
-                rule.value.write(&ScalarValue::Text(e.email.clone()), cells);
+            let Some(first) = take(&contact.emails, taken, accepts) else {
+                continue;
+            };
+            let mut emails = vec![first.email.as_str()];
+            if rule.split.is_some() {
+                while let Some(e) = take_next(&contact.emails, taken, accepts) {
+                    emails.push(&e.email);
+                }
             }
+            let joined = emails.join(rule.split.as_deref().unwrap_or_default());
+            rule.value.write(&ScalarValue::Text(joined), cells);
         }
     }
 }
@@ -638,11 +753,26 @@ fn split_list<T>(rule: &ListRule, cells: &Row, make: impl Fn(String) -> T) -> Ve
     let Some(text) = rule.value.read_text(cells) else {
         return Vec::new();
     };
+    // The value map applies to each value too: `{ "* myContacts" = "" }` drops a system
+    // group from a list of labels.
+    let mapped = |part: &str| -> String {
+        match rule
+            .value
+            .map
+            .iter()
+            .find(|(from, _)| from.eq_ignore_ascii_case(part))
+        {
+            Some((_, to)) => to.trim().to_string(),
+            None => part.to_string(),
+        }
+    };
     let values = |parts: &mut dyn Iterator<Item = &str>| -> Vec<T> {
         parts
             .map(trim)
             .filter(|s| !s.is_empty())
-            .map(|s| make(s.to_string()))
+            .map(mapped)
+            .filter(|s| !s.is_empty())
+            .map(&make)
             .collect()
     };
     match rule.split.as_deref() {

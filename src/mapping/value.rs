@@ -66,9 +66,13 @@ pub struct ValueRule {
     pub default: Option<String>,
     pub trim: bool,
     pub case: Option<Case>,
-    /// Value map entries as written: (from, to); matched ignoring case.
+    /// Value map entries as written: (from, to); matched ignoring case. A value mapped to
+    /// `""` is no value.
     pub map: Vec<(String, String)>,
     pub convert: Convert,
+    /// A value that cannot be converted drops the field with a warning instead of
+    /// rejecting the row (`on_invalid = "blank"`).
+    pub blank_if_invalid: bool,
 }
 
 impl ValueRule {
@@ -81,6 +85,7 @@ impl ValueRule {
             case: None,
             map: Vec::new(),
             convert,
+            blank_if_invalid: false,
         }
     }
 
@@ -158,6 +163,8 @@ impl ValueRule {
             .iter()
             .find(|(from, _)| from.eq_ignore_ascii_case(key))
         {
+            // Mapped to blank: the placeholder a product writes for "none" (`Unspecified`).
+            Some((_, to)) if to.trim().is_empty() => return None,
             Some((_, to)) => Cow::Owned(to.clone()),
             None => text,
         };
@@ -179,6 +186,12 @@ impl ValueRule {
         let Some(text) = self.read_text(cells) else {
             return Ok(None);
         };
+        self.convert_text(text).map(Some)
+    }
+
+    /// Converts cleaned text (from [`ValueRule::read_text`], or one part of a split cell)
+    /// to what the target takes.
+    pub fn convert_text(&self, text: Cow<'_, str>) -> Result<ScalarValue, Box<ValueIssue>> {
         let issue = |rule: &'static str, message: String| {
             Box::new(ValueIssue {
                 column: self.primary_column(),
@@ -187,7 +200,7 @@ impl ValueRule {
                 message,
             })
         };
-        Ok(Some(match &self.convert {
+        Ok(match &self.convert {
             Convert::Text => ScalarValue::Text(text.into_owned()),
             Convert::Date(formats) => match parse_date(&text, formats) {
                 Some(day) => ScalarValue::Text(iso_date(day)),
@@ -237,9 +250,64 @@ impl ValueRule {
                 }
                 ScalarValue::Text(email)
             }
+            Convert::Phone(_) if !is_phone_number(&text) => {
+                let lower = text.trim().trim_start_matches("* ").to_lowercase();
+                let message = if PHONE_TYPE_WORDS.contains(&lower.as_str()) {
+                    format!(
+                        "{} is not a phone number but a phone's type: map that column as the \
+                         phone's type (type = {{ column = … }})",
+                        quoted(&text)
+                    )
+                } else {
+                    format!(
+                        "{} is not a phone number (fewer than {MIN_PHONE_DIGITS} digits)",
+                        quoted(&text)
+                    )
+                };
+                return Err(issue("phone", message));
+            }
             Convert::Phone(PhoneLayout::Keep) => ScalarValue::Text(text.into_owned()),
             Convert::Phone(layout) => ScalarValue::Text(format_phone(&text, *layout)),
-        }))
+        })
+    }
+
+    /// A date read by a format whose day and month come in another order than the first
+    /// format's (`13/1/1987` day-first in a column read `%m/%d/%Y` first): a doubt to warn
+    /// about on the cell, since the column's other dates may be read the other way.
+    pub fn date_order_doubt<C: Cells + ?Sized>(&self, cells: &C) -> Option<ValueIssue> {
+        let Convert::Date(formats) = &self.convert else {
+            return None;
+        };
+        if !formats.mixed_order() {
+            return None;
+        }
+        let text = self.read_text(cells)?;
+        let at = formats.matching(&text)?;
+        let first = formats.day_first_at(0)?;
+        let this = formats.day_first_at(at)?;
+        (first != this).then(|| {
+            let order = |day_first: bool| {
+                if day_first {
+                    "day first"
+                } else {
+                    "month first"
+                }
+            };
+            ValueIssue {
+                column: self.primary_column(),
+                value: text.to_string(),
+                rule: "date_order",
+                message: format!(
+                    "{} was read {} ({}), while this column's first format reads {} ({}): \
+                     check it, and the column's other dates",
+                    quoted(&text),
+                    order(this),
+                    formats.written[at],
+                    order(first),
+                    formats.written[0]
+                ),
+            }
+        })
     }
 
     /// Writes a value back into the cells this rule reads: the inverse of [`ValueRule::read`].
@@ -265,6 +333,45 @@ impl ValueRule {
             Source::Template(parts) => split_template(parts, &text, cells),
         }
     }
+}
+
+/// The fewest digits a phone number has: short codes and extensions alone are not numbers
+/// a CRM can call, and a cell with none is a word (often a type, `Mobile`, in the wrong
+/// column).
+pub const MIN_PHONE_DIGITS: usize = 5;
+
+/// Words products write for a phone's type, which a phone column should never hold.
+const PHONE_TYPE_WORDS: &[&str] = &[
+    "mobile",
+    "cell",
+    "cellular",
+    "work",
+    "home",
+    "main",
+    "other",
+    "fax",
+    "home fax",
+    "work fax",
+    "other fax",
+    "pager",
+    "work pager",
+    "business",
+    "business fax",
+    "car",
+    "assistant",
+    "callback",
+    "company main",
+    "isdn",
+    "radio",
+    "telex",
+    "tty/tdd",
+    "iphone",
+];
+
+/// Whether text holds enough digits to be a phone number; punctuation, spaces, a leading
+/// `+` and an extension (`x12`, `ext. 4`) stay as written.
+fn is_phone_number(text: &str) -> bool {
+    text.bytes().filter(u8::is_ascii_digit).count() >= MIN_PHONE_DIGITS
 }
 
 /// A template with its placeholders filled; blank when every placeholder is blank.
