@@ -63,7 +63,7 @@ fn seed_hostile(sb: &TestSandbox) {
         json!({
             "first_name": "東京", "last_name": "Ærøskøbing", "middle_name": "Ünïcødé",
             "emails": [{"email": "utf@hostile.test"}],
-            "phones": [{"phone": "@home 555", "type": "W"}],
+            "phones": [{"phone": "@home 555 0100", "type": "W"}],
             "categories": [{"name": "Industry", "value": "Software"}],
             "custom_fields": [{"name": "=Formula Name", "value": "x"}],
         }),

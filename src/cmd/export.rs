@@ -57,8 +57,7 @@ pub fn run(args: ExportArgs) -> Result<ExitCode> {
     }
     let shape = match &args.mapping {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("{}: cannot read the mapping", path.display()))?;
+            let text = crate::mapping::mapping_text(path)?;
             let file = crate::mapping::load_file(path)?;
             let layout = export::Layout::from_mapping(&file, &text)
                 .with_context(|| format!("{}: cannot be used for an export", path.display()))?;

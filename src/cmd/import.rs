@@ -126,7 +126,12 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
     // against another would skip rows that were never sent there.
     let identity = [
         ("input", crate::export::sha256_file(&args.input)?),
-        ("mapping", crate::export::sha256_file(&args.mapping)?),
+        // The text, which a built-in mapping (`--mapping google-contacts`) has without a file.
+        ("mapping", {
+            use sha2::Digest;
+            let text = crate::mapping::mapping_text(&args.mapping)?;
+            format!("{:x}", sha2::Sha256::digest(text.as_bytes()))
+        }),
         ("mode", format!("{:?}", args.mode).to_lowercase()),
         ("match", args.match_key.trim().to_string()),
         (

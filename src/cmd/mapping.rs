@@ -75,9 +75,13 @@ fn source_section(args: &ReadArgs) -> String {
 }
 
 pub fn check(mapping_path: &Path, file: Option<&Path>, args: &ReadArgs) -> Result<ExitCode> {
-    let mapping = match file {
-        Some(file) => super::open_with_mapping(file, mapping_path, args)?.1,
-        None => Mapping::load(mapping_path, None)?,
+    let (mapping, remarks) = match file {
+        Some(file) => {
+            let (table, mapping) = super::open_with_mapping(file, mapping_path, args)?;
+            let remarks = sample_remarks(table, &mapping)?;
+            (mapping, remarks)
+        }
+        None => (Mapping::load(mapping_path, None)?, Vec::new()),
     };
     let against = file
         .map(|f| format!(" against {}", f.display()))
@@ -87,5 +91,45 @@ pub fn check(mapping_path: &Path, file: Option<&Path>, args: &ReadArgs) -> Resul
         mapping_path.display(),
         mapping.used_columns().len()
     );
+    if !remarks.is_empty() {
+        say!(
+            "but in the first {} rows, values these rules will refuse (fix the mapping, a \
+             `map`, or `on_invalid = \"blank\"`; bcetl validate lists every row):",
+            mapping::SAMPLE_ROWS
+        );
+        for remark in remarks {
+            say!("  warning: {remark}");
+        }
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What a sample of the file's rows says the mapping will refuse: per column and rule, how
+/// many rows and one example (the remarks `init` writes as comments, for a mapping written
+/// or edited by hand).
+fn sample_remarks(table: read::Table, mapping: &Mapping) -> Result<Vec<String>> {
+    use std::collections::BTreeMap;
+    let mut seen: BTreeMap<(String, &'static str), (usize, String)> = BTreeMap::new();
+    for row in table.rows.take(mapping::SAMPLE_ROWS) {
+        let row = row?;
+        let mut mapped = mapping.apply(&row);
+        crate::validate::check_record(mapping, &mut mapped);
+        for f in mapped.findings {
+            if f.severity != crate::finding::Severity::Error {
+                continue;
+            }
+            let column = f.column.clone().unwrap_or_else(|| "(row)".into());
+            let entry = seen.entry((column, f.rule)).or_insert((0, String::new()));
+            entry.0 += 1;
+            if entry.1.is_empty() {
+                entry.1 = format!("row {}: {}", f.row, f.message);
+            }
+        }
+    }
+    Ok(seen
+        .into_iter()
+        .map(|((column, rule), (count, example))| {
+            format!("column {column:?}: {count} row(s) fail {rule}, e.g. {example}")
+        })
+        .collect())
 }

@@ -16,6 +16,7 @@ mod date;
 mod email;
 mod infer;
 mod phone;
+mod presets;
 mod record;
 mod targets;
 mod text;
@@ -36,6 +37,7 @@ pub use contact::CUSTOM_SUFFIX;
 pub use date::{parse_date, DateFormats};
 pub use email::check_email;
 pub use infer::{infer_mapping, SAMPLE_ROWS};
+pub use presets::{mapping_text, PRESETS};
 pub use value::{Cells, Convert, ValueIssue, ValueRule};
 
 use targets::{Ctx, Person, Taken, Target};
@@ -132,6 +134,14 @@ impl Mapping {
     /// export). Returns every problem found, not just the first.
     pub fn compile(file: &MappingFile, headers: Option<&[String]>) -> Result<Mapping, Problems> {
         let mut c = compile::Compiler::new(headers);
+        match file.missing_columns.as_deref() {
+            None | Some("error") => {}
+            Some("blank") => c.missing_blank = true,
+            Some(other) => c.problem(
+                "missing_columns",
+                format!("{other:?}: expected \"error\" or \"blank\""),
+            ),
+        }
         // An entity not supported is reported, and the rest checked as a contact mapping so
         // that one run lists every problem.
         let entity = Entity::parse(&file.entity).unwrap_or_else(|message| {
@@ -326,8 +336,7 @@ impl Mapping {
 
 /// Reads a mapping file's TOML, naming the file and the place of a syntax error.
 pub fn load_file(path: &Path) -> Result<MappingFile> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read the mapping", path.display()))?;
+    let text = mapping_text(path)?;
     parse_file(&text).with_context(|| format!("{}: not a valid mapping", path.display()))
 }
 

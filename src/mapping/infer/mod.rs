@@ -67,6 +67,10 @@ struct Plan {
 /// A starting mapping for `headers` and the sampled `rows` (cells by column), as TOML with
 /// comments.
 pub fn infer_mapping(headers: &[String], rows: &[Vec<String>], source_name: &str) -> String {
+    // A product's own export (Google Contacts, Outlook) gets the mapping made for it.
+    if let Some(mapping) = super::presets::for_export(headers, rows) {
+        return mapping;
+    }
     // A call log or a task list maps to activities or tasks.
     if let Some(mapping) = records::infer(headers, rows, source_name) {
         return mapping;
