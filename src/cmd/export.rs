@@ -77,6 +77,18 @@ pub fn run(args: ExportArgs) -> Result<ExitCode> {
             }
             Shape::Mapping(Box::new(layout))
         }
+        // Cards are the vCard mapping's rows: the columns a .vcf is read into.
+        None if format == TableFormat::Vcard => {
+            if entity != export::Entity::Contacts {
+                bail!(
+                    "--format vcf writes contacts; --entity {} has no cards",
+                    entity.name()
+                );
+            }
+            let text = crate::mapping::mapping_text(Path::new("vcard"))?;
+            let file = crate::mapping::parse_file(&text)?;
+            Shape::Mapping(Box::new(export::Layout::from_mapping(&file, &text)?))
+        }
         None => Shape::Default {
             all: args.columns == ExportColumns::All,
         },
@@ -332,6 +344,7 @@ fn format_name(format: TableFormat) -> &'static str {
         TableFormat::Csv => "csv",
         TableFormat::Xlsx => "xlsx",
         TableFormat::JsonLines => "jsonl",
+        TableFormat::Vcard => "vcf",
     }
 }
 

@@ -21,6 +21,7 @@ pub const PRESETS: &[(&str, &str)] = &[
         include_str!("../../mappings/google-contacts-legacy.toml"),
     ),
     ("outlook", include_str!("../../mappings/outlook.toml")),
+    ("vcard", include_str!("../../mappings/vcard.toml")),
 ];
 
 /// The text of a mapping: the file at `path`, or, when no such file exists and the path is
@@ -66,6 +67,10 @@ pub fn recognise(headers: &[String]) -> Option<(&'static str, &'static str)> {
     }
     if has("E-mail Address") && has("Job Title") && (has("Business Street") || has("Home Street")) {
         return Some(("outlook", "Outlook"));
+    }
+    // The columns bcetl reads a .vcf into.
+    if has("Formatted Name") && has("Given Name") && has("Phone 1 Type") {
+        return Some(("vcard", "vCard"));
     }
     None
 }

@@ -14,6 +14,7 @@ mod csv_file;
 mod jsonl;
 mod sheet;
 mod sniff;
+pub mod vcard;
 mod xlsx;
 
 use std::path::{Path, PathBuf};
@@ -179,8 +180,20 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Table> {
              files and workbooks (is it the file you meant?)"
         ),
         sniff::Content::Text if ext == "jsonl" || ext == "ndjson" => jsonl::open(path),
+        sniff::Content::Text if ext == "vcf" || ext == "vcard" || is_vcard(&sample) => {
+            vcard::open(path)
+        }
         sniff::Content::Text => csv_file::open(path, options),
     }
+}
+
+/// Whether text starts with a vCard (after a byte order mark and blank lines).
+fn is_vcard(sample: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(sample);
+    text.trim_start_matches('\u{feff}')
+        .trim_start()
+        .get(..11)
+        .is_some_and(|head| head.eq_ignore_ascii_case("BEGIN:VCARD"))
 }
 
 /// The spreadsheet letter of a 0-based column index: 0 → A, 25 → Z, 26 → AA.

@@ -18,10 +18,12 @@ pub enum TableFormat {
     Xlsx,
     /// One JSON object per line.
     JsonLines,
+    /// vCard 3.0, a card per row of the vCard column set ([`super::vcard`]).
+    Vcard,
 }
 
 impl TableFormat {
-    /// The format a file name asks for: `.csv`, `.xlsx`, `.jsonl` or `.ndjson`.
+    /// The format a file name asks for: `.csv`, `.xlsx`, `.jsonl`, `.ndjson` or `.vcf`.
     pub fn from_path(path: &Path) -> Option<TableFormat> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         TableFormat::parse(&ext).ok()
@@ -33,7 +35,8 @@ impl TableFormat {
             "csv" => Ok(TableFormat::Csv),
             "xlsx" => Ok(TableFormat::Xlsx),
             "jsonl" | "ndjson" | "json-lines" => Ok(TableFormat::JsonLines),
-            other => Err(format!("{other:?}: expected csv, xlsx or jsonl")),
+            "vcf" | "vcard" => Ok(TableFormat::Vcard),
+            other => Err(format!("{other:?}: expected csv, xlsx, jsonl or vcf")),
         }
     }
 }
@@ -105,6 +108,7 @@ enum Sink {
     Csv(Box<csv::Writer<Out>>),
     JsonLines(Out),
     Xlsx(Box<XlsxSink>),
+    Vcard(Out),
 }
 
 struct XlsxSink {
@@ -145,6 +149,7 @@ impl TableWriter {
                 Sink::Csv(Box::new(csv))
             }
             TableFormat::JsonLines => Sink::JsonLines(Out::open(path)?),
+            TableFormat::Vcard => Sink::Vcard(Out::open(path)?),
             TableFormat::Xlsx => {
                 let Some(path) = path else {
                     bail!("an XLSX file cannot go to standard output; give a file name");
@@ -199,6 +204,10 @@ impl TableWriter {
                     .iter()
                     .map(|c| c.as_bytes()),
             )?,
+            Sink::Vcard(out) => {
+                let row: Vec<&str> = (0..width).map(cell).collect();
+                out.write_all(super::vcard::card(&self.columns, &row).as_bytes())?;
+            }
             Sink::JsonLines(out) => {
                 let object: serde_json::Map<String, serde_json::Value> = (0..width)
                     .map(|i| (self.columns[i].clone(), cell(i).into()))
@@ -269,7 +278,7 @@ impl TableWriter {
                 let out = (*csv).into_inner().map_err(|e| e.into_error())?;
                 out.stage()
             }
-            Sink::JsonLines(out) => out.stage(),
+            Sink::JsonLines(out) | Sink::Vcard(out) => out.stage(),
             Sink::Xlsx(sink) => {
                 let XlsxSink {
                     mut workbook,
