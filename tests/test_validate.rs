@@ -163,6 +163,14 @@ fn xlsx_report_copies_the_sheet_and_notes_each_bad_cell() {
         "2",
         "invalid rows"
     );
+    // The Summary's table of problems: a frozen header, a filter, fitted widths.
+    let summary_xml = zip_part(&wd.path("r.xlsx"), "xl/worksheets/sheet1.xml");
+    assert!(
+        summary_xml.contains(r#"<autoFilter ref="A6:F8"/>"#),
+        "{summary_xml}"
+    );
+    assert!(summary_xml.contains(r#"state="frozen""#), "{summary_xml}");
+    assert!(summary_xml.contains("<cols>"), "{summary_xml}");
     // The notes sit in the comments part, one per bad cell.
     let comments = notes_xml(&wd.path("r.xlsx"));
     assert!(

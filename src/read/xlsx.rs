@@ -256,6 +256,8 @@ mod round_trip {
                 1..60,
             ),
         ) {
+            // A sheet blank to the eye is an empty sheet, an error of its own (tested above).
+            prop_assume!(cells.values().any(|t| !t.trim().is_empty()));
             let file = tempfile::Builder::new().suffix(".xlsx").tempfile().unwrap();
             let mut book = rust_xlsxwriter::Workbook::new();
             let sheet = book.add_worksheet();

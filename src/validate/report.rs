@@ -327,7 +327,9 @@ impl ReportWriter for XlsxReport {
             sheet.write_string(r, 0, format!("{} rows past row {XLSX_MAX_ROWS} are not copied to the Rows sheet; use a .csv report for them", self.rows_left_out))?;
             r += 2;
         }
-        for (c, title) in [
+        // The table of problems, like the Rows sheet: its header in bold and kept in view,
+        // a filter on it, and columns as wide as what they hold.
+        let titles = [
             "Severity",
             "Rule",
             "Column or field",
@@ -335,21 +337,40 @@ impl ReportWriter for XlsxReport {
             "First row",
             "Example",
         ]
-        .iter()
-        .enumerate()
-        {
-            sheet.write_string_with_format(r, c as u16, *title, &bold)?;
+        .map(String::from);
+        xlsx::header_row(sheet, r, 0, &titles)?;
+        let mut widths = xlsx::Widths::default();
+        for (c, title) in titles.iter().enumerate() {
+            widths.see(c, title);
         }
+        for (label, _) in &lines {
+            widths.see(0, label);
+        }
+        let header = r;
         for count in summary.most_common() {
             r += 1;
-            sheet.write_string(r, 0, count.severity.to_string())?;
+            let severity = count.severity.to_string();
+            let (count_text, first_row) = (count.count.to_string(), count.first_row.to_string());
+            let cells = [
+                severity.as_str(),
+                count.rule,
+                &count.place,
+                &count_text,
+                &first_row,
+                &count.example,
+            ];
+            for (c, text) in cells.iter().enumerate() {
+                widths.see(c, text);
+            }
+            sheet.write_string(r, 0, severity)?;
             sheet.write_string(r, 1, count.rule)?;
             sheet.write_string(r, 2, fit(&count.place, XLSX_MAX_CHARS))?;
             sheet.write_number(r, 3, count.count as f64)?;
             sheet.write_number(r, 4, count.first_row as f64)?;
             sheet.write_string(r, 5, fit(&count.example, XLSX_MAX_CHARS))?;
         }
-        sheet.set_column_width(5, 80)?;
+        sheet.autofilter(header, 0, r, 5)?;
+        widths.apply(sheet)?;
         xlsx::save(self.workbook, self.out)
     }
 }
