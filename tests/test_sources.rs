@@ -134,6 +134,10 @@ fn google_current() -> Vec<u8> {
                     "* myContacts ::: * starred ::: VIP ::: Golf".into(),
                 ));
             }
+            6 => {
+                row.retain(|(c, _)| *c != "E-mail 1 - Label");
+                row.push(("E-mail 1 - Label", "Work".into()));
+            }
             5 => {
                 row.push(("Nickname", "Bobby".into()));
                 row.push(("Event 1 - Label", "Anniversary".into()));
@@ -321,6 +325,12 @@ fn google_contacts_are_read_whole_checked_imported_and_exported_back() {
     assert_eq!(body(2)["salutation"], "Dr.");
     assert_eq!(body(2)["date_of_birth"], "1970-12-30");
     assert_eq!(body(3)["addresses"][0]["address"], "1 Main St\nSuite 4");
+    assert_eq!(body(3)["addresses"][0]["is_office"], 1, "labelled Work");
+    assert!(
+        body(0)["emails"][0].get("is_office").is_none(),
+        "* Home is not office"
+    );
+    assert_eq!(body(6)["emails"][0]["is_office"], 1, "labelled Work");
     assert_eq!(body(3)["addresses"][0]["state"], "IL");
     assert_eq!(body(4)["website"], "https://example.com/~zoe");
     assert_eq!(body(5)["nickname"], "Bobby");
@@ -598,6 +608,10 @@ fn google_contacts_in_the_older_layout_are_read_whole() {
                 ("Phone 2 - Type", "Work Fax".into()),
                 ("Phone 2 - Value", "+44 20 7946 0001".into()),
                 ("Organization 1 - Name", "Analytical Engines".into()),
+                ("IM 1 - Service", "Skype".into()),
+                ("IM 1 - Value", "ada.lovelace".into()),
+                ("IM 2 - Service", "Jabber".into()),
+                ("IM 2 - Value", "ada@jabber.example".into()),
                 ("Organization 1 - Title", "Programmer".into()),
             ],
             vec![
@@ -636,6 +650,14 @@ fn google_contacts_in_the_older_layout_are_read_whole() {
     assert_eq!(b["business"]["first_name"], "Analytical Engines");
     assert_eq!(b["phones"][1]["type"], "F");
     assert_eq!(b["tags"][0]["name"], "Math");
+    assert_eq!(b["im_services"][0]["im_services_type"], "Skype");
+    assert_eq!(b["im_services"][0]["name"], "ada.lovelace");
+    assert_eq!(b["im_services"].as_array().unwrap().len(), 1);
+    assert!(
+        report.contains(",Jabber,service,warning,")
+            && report.contains("is not one of AIM, AOL, Gtalk, Skype, Yahoo"),
+        "a service BigContacts has not is a warning: {report}"
+    );
 }
 
 #[test]

@@ -199,6 +199,9 @@ fn cards_from_each_product_are_read_field_by_field() {
         b[2]["emails"][0]["email"],
         "juergen.mueller@contoso.example"
     );
+    assert_eq!(b[2]["addresses"][0]["is_office"], 1, "ADR;WORK");
+    assert_eq!(b[0]["emails"][1]["is_office"], 1, "EMAIL;type=WORK");
+    assert!(b[0]["emails"][0].get("is_office").is_none());
     // 4.0
     assert_eq!(b[3]["phones"][0]["phone"], "+44-20-7946-0000");
     assert_eq!(b[3]["phones"][0]["type"], "M");

@@ -148,6 +148,7 @@ impl Compiler<'_> {
                     rules.emails.push(EmailRule {
                         value,
                         is_office: false,
+                        office_rule: None,
                         split: None,
                     });
                 }

@@ -284,9 +284,11 @@ macro_rules! section_with_value {
 section_with_value! {
     /// One email address: `[[emails]] column = "Email"`.
     EmailSection {
-        /// Work-related (sent as `is_office`; returned under `office_emails`).
+        /// Work-related (sent as `is_office`; returned under `office_emails`): for every
+        /// row, or read from a label column through a map to "yes":
+        /// `{ column = "E-mail 1 - Label", map = { Work = "yes" } }`.
         #[serde(default)]
-        is_office: bool,
+        is_office: FlagSpec,
         /// Several addresses in one cell, split on this delimiter (` ::: `, `;`).
         split: Option<String>,
     }
@@ -306,7 +308,7 @@ section_with_value! {
     }
 }
 
-/// A phone's type: a code for every row, or read from a column.
+/// A phone's type or a service: a code for every row, or read from a column.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(untagged)]
 pub enum TypeSpec {
@@ -314,12 +316,33 @@ pub enum TypeSpec {
     Column(Box<ValueTable>),
 }
 
+impl Default for TypeSpec {
+    fn default() -> Self {
+        TypeSpec::Code(String::new())
+    }
+}
+
+/// A yes/no about an item (`is_office`): fixed, or read from a label column.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum FlagSpec {
+    Fixed(bool),
+    Column(Box<ValueTable>),
+}
+
+impl Default for FlagSpec {
+    fn default() -> Self {
+        FlagSpec::Fixed(false)
+    }
+}
+
 section_with_value! {
     /// One IM account or social media profile of a given service.
     TypedSection {
-        /// The service: Skype, AIM… or Facebook, LinkedIn…
+        /// The service: Skype, AIM… or Facebook, LinkedIn…; or read from a column through
+        /// a map: `{ column = "IM 1 - Service", map = { "Google Talk" = "Gtalk" } }`.
         #[serde(rename = "type")]
-        service: String,
+        service: TypeSpec,
     }
 }
 
@@ -346,7 +369,7 @@ section_with_value! {
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct AddressSection {
     #[serde(default)]
-    pub is_office: bool,
+    pub is_office: FlagSpec,
     #[serde(flatten)]
     pub parts: BTreeMap<String, ValueSpec>,
 }

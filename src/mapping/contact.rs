@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::compile::{spec_text, Compiler};
-use super::config::{MappingFile, TypeSpec, TypedSection, ValueSpec, ValueTable};
+use super::config::{FlagSpec, MappingFile, TypeSpec, TypedSection, ValueSpec, ValueTable};
 use super::targets::{
     AddressRule, CategoryRule, EmailRule, NoteRule, Person, PhoneRule, ServiceRule, Target,
 };
@@ -84,9 +84,12 @@ fn contact(c: &mut Compiler, file: &MappingFile) -> Target {
             Convert::Email,
             None,
         ) {
+            let (is_office, office_rule) =
+                office(c, &place, "emails.is_office", &section.is_office);
             person.emails.push(EmailRule {
                 value,
-                is_office: section.is_office,
+                is_office,
+                office_rule,
                 split: split_of(&mut *c, &place, section.split.as_deref()),
             });
         }
@@ -147,19 +150,52 @@ fn split_of(c: &mut Compiler, place: &str, split: Option<&str>) -> Option<String
 }
 
 /// A phone's type read from a column (`type = { column = …, map = …, default = "O" }`):
-/// the rule, which reads the label through the map into a code, and the code for a blank
-/// or unknown label (the default). Google's primary marker, a leading `* ` on the label
-/// (or `*` alone), reads as the label without it.
 fn type_column(
     c: &mut Compiler,
     place: &str,
     table: &ValueTable,
 ) -> (Option<ValueRule>, Option<&'static str>) {
-    let place = format!("{place} type");
+    label_column(
+        c,
+        &format!("{place} type"),
+        "phones.type",
+        table,
+        PHONE_TYPES,
+    )
+}
+
+/// `is_office`, fixed or read from a label column mapped to "yes".
+fn office(
+    c: &mut Compiler,
+    place: &str,
+    target: &str,
+    spec: &FlagSpec,
+) -> (bool, Option<ValueRule>) {
+    match spec {
+        FlagSpec::Fixed(flag) => (*flag, None),
+        FlagSpec::Column(table) => {
+            let place = format!("{place} is_office");
+            (false, label_column(c, &place, target, table, &["yes"]).0)
+        }
+    }
+}
+
+/// A code read from a label column: the rule, which reads the label through the map into
+/// one of `allowed` (read with [`super::targets::label_code`]), and the code for a blank or
+/// unknown label (the default). Google's primary marker, a leading `* ` on the label (or
+/// `*` alone), reads as the label without it.
+fn label_column(
+    c: &mut Compiler,
+    place: &str,
+    target: &str,
+    table: &ValueTable,
+    allowed: &'static [&'static str],
+) -> (Option<ValueRule>, Option<&'static str>) {
+    let place = place.to_string();
     let fallback = table
         .default
         .as_deref()
-        .and_then(|d| c.code(&place, "default", d, PHONE_TYPES));
+        .and_then(|d| c.code(&place, "default", d, allowed));
     let mut table = table.clone();
     let map = table.map.get_or_insert_with(Default::default);
     // The marked labels after the plain ones, so that an export writes the plain label.
@@ -167,7 +203,7 @@ fn type_column(
     for (label, code) in map.iter() {
         let blank = code.trim().is_empty();
         if !blank
-            && c.code(&place, &format!("map {label:?}"), code, PHONE_TYPES)
+            && c.code(&place, &format!("map {label:?}"), code, allowed)
                 .is_none()
         {
             continue;
@@ -178,13 +214,7 @@ fn type_column(
     map.extend(marked);
     table.default = None;
     let spec = ValueSpec(table);
-    let rule = c.value(
-        &place,
-        "phones.type",
-        &spec,
-        Convert::Enum(PHONE_TYPES),
-        None,
-    );
+    let rule = c.value(&place, target, &spec, Convert::Enum(allowed), None);
     (rule, fallback)
 }
 
@@ -214,9 +244,11 @@ fn addresses(c: &mut Compiler, file: &MappingFile) -> Vec<Target> {
                 "an address needs at least one part, such as address = \"Street\"".into(),
             );
         }
+        let (is_office, office_rule) = office(c, &place, "addresses.is_office", &section.is_office);
         targets.push(Target::Address(AddressRule {
             parts,
-            is_office: section.is_office,
+            is_office,
+            office_rule,
         }));
     }
     targets
@@ -232,11 +264,25 @@ fn services(
     let mut rules = Vec::new();
     for (i, section) in sections.iter().enumerate() {
         let place = format!("[[{kind}]] #{}", i + 1);
-        let service = c.code(&place, "type", &section.service, allowed);
+        let (service, service_rule) = match &section.service {
+            TypeSpec::Code(code) => (c.code(&place, "type", code, allowed), None),
+            TypeSpec::Column(table) => {
+                let target = format!("{kind}.type");
+                let place = format!("{place} type");
+                let (rule, fallback) = label_column(c, &place, &target, table, allowed);
+                (fallback, rule)
+            }
+        };
         let target = format!("{kind}.name");
         let value = c.value(&place, &target, &section.value_spec(), Convert::Text, None);
-        if let (Some(service), Some(value)) = (service, value) {
-            rules.push(ServiceRule { service, value });
+        if let Some(value) = value {
+            if service.is_some() || service_rule.is_some() {
+                rules.push(ServiceRule {
+                    service,
+                    service_rule,
+                    value,
+                });
+            }
         }
     }
     rules

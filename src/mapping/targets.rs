@@ -59,6 +59,8 @@ pub(crate) struct PersonRules {
 pub(crate) struct EmailRule {
     pub value: ValueRule,
     pub is_office: bool,
+    /// `is_office` read from a label column, through a map to "yes".
+    pub office_rule: Option<ValueRule>,
     /// Several addresses in one cell, split on this.
     pub split: Option<String>,
 }
@@ -78,10 +80,10 @@ pub(crate) struct PhoneRule {
 impl PhoneRule {
     /// The type of this row's phones: the type column's code, else the fixed type.
     fn phone_type(&self, row: &Row) -> Option<&'static str> {
-        let from_column = self.type_rule.as_ref().and_then(|rule| {
-            let label = rule.read_text(row)?;
-            crate::mapping::words::match_code(&label, crate::schema::PHONE_TYPES)
-        });
+        let from_column = self
+            .type_rule
+            .as_ref()
+            .and_then(|rule| label_code(rule, row, crate::schema::PHONE_TYPES));
         from_column.or(self.phone_type)
     }
 
@@ -96,12 +98,68 @@ impl PhoneRule {
 pub(crate) struct AddressRule {
     pub parts: Vec<(&'static str, ValueRule)>,
     pub is_office: bool,
+    /// `is_office` read from a label column, through a map to "yes".
+    pub office_rule: Option<ValueRule>,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct ServiceRule {
-    pub service: &'static str,
+    /// The service for every row; with a `service_rule`, that of a blank or unknown label.
+    pub service: Option<&'static str>,
+    /// The service read from a column, through its map.
+    pub service_rule: Option<ValueRule>,
     pub value: ValueRule,
+}
+
+/// The code a label column gives through its rule's map (`Mobile` → `M`), if one of
+/// `allowed`.
+fn label_code(
+    rule: &ValueRule,
+    row: &Row,
+    allowed: &'static [&'static str],
+) -> Option<&'static str> {
+    let label = rule.read_text(row)?;
+    super::words::match_code(&label, allowed)
+}
+
+/// Whether a row's item is an office one: the label column's word for it, or the fixed flag.
+fn office_of(rule: Option<&ValueRule>, fixed: bool, row: &Row) -> bool {
+    match rule {
+        Some(rule) => label_code(rule, row, &["yes"]).is_some(),
+        None => fixed,
+    }
+}
+
+impl ServiceRule {
+    /// This row's service, or a warning finding when its label has none.
+    fn service(&self, ctx: &mut Ctx, allowed: &'static [&'static str]) -> Option<&'static str> {
+        let Some(rule) = &self.service_rule else {
+            return self.service;
+        };
+        let found = label_code(rule, ctx.row, allowed).or(self.service);
+        if found.is_none() {
+            if let Some(label) = rule.read_text(ctx.row) {
+                ctx.findings.push(
+                    Finding::warning(ctx.row.number, rule.primary_column(), ctx.columns, "service")
+                        .field(rule.target.clone())
+                        .value(label.to_string())
+                        .message(format!(
+                            "{label:?} is not one of {}: the handle beside it is left out; add it to the map, or give a default",
+                            allowed.join(", ")
+                        )),
+                );
+            }
+        }
+        found
+    }
+
+    /// Whether a service item may be written back through this rule.
+    fn accepts(&self, service: &str) -> bool {
+        self.service_rule.is_some()
+            || self
+                .service
+                .is_some_and(|s| s.eq_ignore_ascii_case(service))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -434,7 +492,7 @@ impl Target {
             }
             Target::Address(rule) => {
                 let empty = AddressInput {
-                    is_office: rule.is_office,
+                    is_office: office_of(rule.office_rule.as_ref(), rule.is_office, ctx.row),
                     ..AddressInput::default()
                 };
                 let mut address = empty.clone();
@@ -447,18 +505,22 @@ impl Target {
             }
             Target::ImService(rule) => {
                 if let Some(name) = ctx.text(&rule.value) {
-                    contact.im_services.push(ImServiceInput {
-                        im_services_type: Cow::Borrowed(rule.service),
-                        name,
-                    });
+                    if let Some(service) = rule.service(ctx, crate::schema::IM_SERVICE_TYPES) {
+                        contact.im_services.push(ImServiceInput {
+                            im_services_type: Cow::Borrowed(service),
+                            name,
+                        });
+                    }
                 }
             }
             Target::SocialMedia(rule) => {
                 if let Some(name) = ctx.text(&rule.value) {
-                    contact.social_media.push(SocialMediaInput {
-                        social_media_type: Cow::Borrowed(rule.service),
-                        name,
-                    });
+                    if let Some(service) = rule.service(ctx, crate::schema::SOCIAL_MEDIA_TYPES) {
+                        contact.social_media.push(SocialMediaInput {
+                            social_media_type: Cow::Borrowed(service),
+                            name,
+                        });
+                    }
                 }
             }
             Target::Tags(rule) => {
@@ -568,28 +630,35 @@ impl Target {
                 }
             }
             Target::Address(rule) => {
-                let accepts = |a: &AddressInput| rule.is_office == a.is_office;
+                let accepts =
+                    |a: &AddressInput| rule.office_rule.is_some() || rule.is_office == a.is_office;
                 if let Some(a) = take(&contact.addresses, &mut taken.addresses, accepts) {
                     for (part, value) in &rule.parts {
                         if let Some(Some(part)) = a.part(part) {
                             value.write(&text(part), cells);
                         }
                     }
+                    if let (Some(office), true) = (&rule.office_rule, a.is_office) {
+                        office.write(&text("yes"), cells);
+                    }
                 }
             }
             Target::ImService(rule) => {
-                let accepts =
-                    |im: &ImServiceInput| rule.service.eq_ignore_ascii_case(&im.im_services_type);
+                let accepts = |im: &ImServiceInput| rule.accepts(&im.im_services_type);
                 if let Some(im) = take(&contact.im_services, &mut taken.im_services, accepts) {
                     rule.value.write(&text(&im.name), cells);
+                    if let Some(service) = &rule.service_rule {
+                        service.write(&text(&im.im_services_type), cells);
+                    }
                 }
             }
             Target::SocialMedia(rule) => {
-                let accepts = |sm: &SocialMediaInput| {
-                    rule.service.eq_ignore_ascii_case(&sm.social_media_type)
-                };
+                let accepts = |sm: &SocialMediaInput| rule.accepts(&sm.social_media_type);
                 if let Some(sm) = take(&contact.social_media, &mut taken.social_media, accepts) {
                     rule.value.write(&text(&sm.name), cells);
+                    if let Some(service) = &rule.service_rule {
+                        service.write(&text(&sm.social_media_type), cells);
+                    }
                 }
             }
             Target::Tags(rule) => {
@@ -641,6 +710,7 @@ impl Target {
                 .iter()
                 .map(|(_, r)| r)
                 .chain(rules.emails.iter().map(|r| &r.value))
+                .chain(rules.emails.iter().filter_map(|r| r.office_rule.as_ref()))
                 .collect(),
             Target::ContactId(rule)
             | Target::AssignedTo(rule)
@@ -653,8 +723,15 @@ impl Target {
             Target::Phone(rule) => std::iter::once(&rule.value)
                 .chain(rule.type_rule.iter())
                 .collect(),
-            Target::Address(rule) => rule.parts.iter().map(|(_, r)| r).collect(),
-            Target::ImService(rule) | Target::SocialMedia(rule) => vec![&rule.value],
+            Target::Address(rule) => rule
+                .parts
+                .iter()
+                .map(|(_, r)| r)
+                .chain(rule.office_rule.iter())
+                .collect(),
+            Target::ImService(rule) | Target::SocialMedia(rule) => std::iter::once(&rule.value)
+                .chain(rule.service_rule.iter())
+                .collect(),
             Target::Tags(rule) | Target::Interests(rule) => vec![&rule.value],
             Target::Category(rule) => vec![&rule.list.value],
             Target::Note(rule) => std::iter::once(&rule.note)
@@ -678,11 +755,13 @@ impl PersonRules {
             contact.scalars.set(*field, value);
         }
         for rule in &self.emails {
-            for email in ctx.texts(&rule.value, rule.split.as_deref()) {
-                contact.emails.push(EmailInput {
-                    email,
-                    is_office: rule.is_office,
-                });
+            let emails = ctx.texts(&rule.value, rule.split.as_deref());
+            if emails.is_empty() {
+                continue;
+            }
+            let is_office = office_of(rule.office_rule.as_ref(), rule.is_office, ctx.row);
+            for email in emails {
+                contact.emails.push(EmailInput { email, is_office });
             }
         }
     }
@@ -723,15 +802,21 @@ impl PersonRules {
             }
         }
         for rule in &self.emails {
-            let accepts = |e: &EmailInput| rule.is_office == e.is_office;
+            let accepts =
+                |e: &EmailInput| rule.office_rule.is_some() || rule.is_office == e.is_office;
             let Some(first) = take(&contact.emails, taken, accepts) else {
                 continue;
             };
             let mut emails = vec![first.email.as_str()];
             if rule.split.is_some() {
-                while let Some(e) = take_next(&contact.emails, taken, accepts) {
+                // The cell's other addresses: those that follow, office or not alike.
+                let same = |e: &EmailInput| accepts(e) && e.is_office == first.is_office;
+                while let Some(e) = take_next(&contact.emails, taken, same) {
                     emails.push(&e.email);
                 }
+            }
+            if let (Some(office), true) = (&rule.office_rule, first.is_office) {
+                office.write(&ScalarValue::Text("yes".into()), cells);
             }
             let joined = emails.join(rule.split.as_deref().unwrap_or_default());
             rule.value.write(&ScalarValue::Text(joined), cells);
