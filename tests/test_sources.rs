@@ -546,11 +546,27 @@ fn outlook_contacts_are_read_whole_checked_imported_and_exported_back() {
     assert_eq!(bodies[2]["website"], "www.example.fr");
     let custom: Vec<&str> = b["custom_fields"]
         .as_array()
-        .unwrap()
-        .iter()
+        .into_iter()
+        .flatten()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    assert!(custom.contains(&"Children"), "{custom:?}");
+    assert!(!custom.contains(&"Children"), "{custom:?}");
+    let children: Vec<(&str, &str)> = b["family"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["first_name"].as_str().unwrap(),
+                m["relation"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        children,
+        [("Léa", "Child"), ("Hugo", "Child")],
+        "Children is the family"
+    );
     assert!(
         !custom.contains(&"Sensitivity") && !custom.contains(&"Anniversary"),
         "{custom:?}"
@@ -703,4 +719,58 @@ fn init_recognises_each_product_and_check_warns_of_values_the_rules_refuse() {
             run.stdout
         );
     }
+}
+
+/// Outlook.com's layout: fewer columns than desktop Outlook's, in another order, UTF-8,
+/// countries named `… Country/Region`.
+#[test]
+fn outlook_com_contacts_are_read_by_the_same_mapping() {
+    let header: Vec<String> = "First Name,Middle Name,Last Name,Title,Suffix,Nickname,Given Yomi,Surname Yomi,E-mail Address,E-mail 2 Address,E-mail 3 Address,Home Phone,Home Phone 2,Business Phone,Business Phone 2,Mobile Phone,Car Phone,Other Phone,Primary Phone,Pager,Business Fax,Home Fax,Other Fax,Company Main Phone,Callback,Radio Phone,Telex,TTY/TDD Phone,IMAddress,Job Title,Department,Company,Office Location,Manager's Name,Assistant's Name,Assistant's Phone,Company Yomi,Business Street,Business City,Business State,Business Postal Code,Business Country/Region,Home Street,Home City,Home State,Home Postal Code,Home Country/Region,Other Street,Other City,Other State,Other Postal Code,Other Country/Region,Personal Web Page,Spouse,Schools,Hobby,Location,Web Page,Birthday,Anniversary,Notes"
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    let rows = layout_file(
+        &header,
+        &[vec![
+            ("First Name", "Zoë".into()),
+            ("Last Name", "Dupont".into()),
+            ("E-mail Address", "zoe@example.fr".into()),
+            ("Mobile Phone", "+33 6 12 34 56 78".into()),
+            ("Job Title", "Avocate".into()),
+            ("Home City", "Lyon".into()),
+            ("Home Country/Region", "France".into()),
+            ("Business Country/Region", "Belgique".into()),
+            ("Business City", "Bruxelles".into()),
+            ("Birthday", "3/14/1990".into()),
+            ("Schools", "Sciences Po".into()),
+        ]],
+    );
+    let dir = Workdir::new();
+    dir.write("outlook-com.csv", csv_text(&header, &rows, false, false));
+    let run = dir.bcetl(&["mapping", "init", "outlook-com.csv", "-o", "m.toml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(dir
+        .read("m.toml")
+        .contains("Recognised as an export of Outlook"));
+    let run = dir.bcetl(&[
+        "validate",
+        "outlook-com.csv",
+        "--mapping",
+        "outlook",
+        "--emit",
+        "b.jsonl",
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let b = &dir.read_jsonl("b.jsonl")[0];
+    assert_eq!(b["title"], "Avocate");
+    assert_eq!(b["date_of_birth"], "1990-03-14");
+    let countries: Vec<&str> = b["addresses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["country"].as_str().unwrap())
+        .collect();
+    assert_eq!(countries, ["France", "Belgique"], "{b}");
+    assert_eq!(b["addresses"][1]["is_office"], 1);
+    assert_eq!(b["custom_fields"][0]["name"], "Schools");
 }

@@ -240,7 +240,19 @@ impl Compiler<'_> {
         }
         // Every part is checked before giving up, so one run reports all of a line's problems.
         let source = if let Some(column) = &t.column {
-            self.column(place, &number(column)).map(Source::Column)
+            // The first name the file has; without it (or without a file), the first name.
+            let present = |name: &String| {
+                self.headers
+                    .is_some_and(|h| h.iter().any(|h| h.trim().eq_ignore_ascii_case(name.trim())))
+            };
+            let chosen = t
+                .or_columns
+                .iter()
+                .flatten()
+                .map(|c| number(c))
+                .find(|name| !present(&number(column)) && present(name))
+                .unwrap_or_else(|| number(column));
+            self.column(place, &chosen).map(Source::Column)
         } else if let Some(value) = &t.value {
             Some(Source::Constant(value.clone()))
         } else {

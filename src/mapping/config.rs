@@ -145,6 +145,9 @@ pub enum SheetSpec {
 pub struct ValueTable {
     /// The source column.
     pub column: Option<String>,
+    /// Other names the column goes by in other files, tried in order when the file has no
+    /// `column` (Outlook.com's `Home Country/Region` for desktop Outlook's `Home Country`).
+    pub or_columns: Option<Vec<String>>,
     /// A constant sent for every row.
     pub value: Option<String>,
     /// Text with `{Column Name}` placeholders.
@@ -250,6 +253,7 @@ macro_rules! section_with_value {
         pub struct $name {
             $($(#[$fmeta])* pub $field: $ty,)*
             pub column: Option<String>,
+            pub or_columns: Option<Vec<String>>,
             pub value: Option<String>,
             pub template: Option<String>,
             pub default: Option<String>,
@@ -265,6 +269,7 @@ macro_rules! section_with_value {
             pub fn value_spec(&self) -> ValueSpec {
                 ValueSpec(ValueTable {
                     column: self.column.clone(),
+                    or_columns: self.or_columns.clone(),
                     value: self.value.clone(),
                     template: self.template.clone(),
                     default: self.default.clone(),
@@ -387,6 +392,10 @@ pub struct NoteSection {
 #[derive(Debug, Clone, Deserialize)]
 pub struct FamilySection {
     pub count: usize,
+    /// Members from one cell holding several, split on this (`Children = "Léa;Hugo"`):
+    /// member n reads the n-th value of each column named without `{n}`.
+    #[serde(default)]
+    pub split: Option<String>,
     #[serde(flatten)]
     pub fields: BTreeMap<String, ValueSpec>,
 }

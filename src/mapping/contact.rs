@@ -9,7 +9,7 @@ use super::config::{FlagSpec, MappingFile, TypeSpec, TypedSection, ValueSpec, Va
 use super::targets::{
     AddressRule, CategoryRule, EmailRule, NoteRule, Person, PhoneRule, ServiceRule, Target,
 };
-use super::value::{Convert, ValueRule};
+use super::value::{Convert, Source, ValueRule};
 use crate::schema::{IM_SERVICE_TYPES, PHONE_TYPES, SOCIAL_MEDIA_TYPES};
 
 /// The targets of a contact mapping; problems go to `c`.
@@ -363,12 +363,27 @@ fn family(c: &mut Compiler, file: &MappingFile) -> Vec<Target> {
         .fields
         .values()
         .any(|spec: &ValueSpec| spec_text(spec).contains("{n}"));
-    if !numbered {
-        c.problem("[family]", "every family member would read the same columns: write the member's number as {n}, as in \"Child {n} Name\"".into());
+    let split = split_of(c, "[family]", section.split.as_deref());
+    if !numbered && split.is_none() {
+        c.problem("[family]", "every family member would read the same columns: write the member's number as {n}, as in \"Child {n} Name\", or give split for a cell that holds them all".into());
     }
     (1..=section.count.min(50))
         .map(|n| {
-            let rules = c.person(&format!("family {n}"), &section.fields, true, Some(n));
+            let mut rules = c.person(&format!("family {n}"), &section.fields, true, Some(n));
+            if let Some(split) = &split {
+                // Member n reads the n-th value of each cell that holds them all.
+                let part = |rule: &mut ValueRule| {
+                    if let Source::Column(column) = rule.source {
+                        rule.source = Source::Part {
+                            column,
+                            split: split.clone(),
+                            index: n - 1,
+                        };
+                    }
+                };
+                rules.scalars.iter_mut().for_each(|(_, r)| part(r));
+                rules.emails.iter_mut().for_each(|r| part(&mut r.value));
+            }
             Target::Person(Person::Family(n), rules)
         })
         .collect()

@@ -65,7 +65,10 @@ pub fn recognise(headers: &[String]) -> Option<(&'static str, &'static str)> {
     {
         return Some(("google-contacts", "Google Contacts"));
     }
-    if has("E-mail Address") && has("Job Title") && (has("Business Street") || has("Home Street")) {
+    if has("E-mail Address")
+        && has("Job Title")
+        && (has("Business Street") || has("Home Street") || has("Home Country/Region"))
+    {
         return Some(("outlook", "Outlook"));
     }
     // The columns bcetl reads a .vcf into.

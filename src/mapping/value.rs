@@ -20,6 +20,13 @@ pub enum Source {
     Column(usize),
     Constant(String),
     Template(Vec<Part>),
+    /// The `index`-th value (0-based) of a cell holding several, split on `split`: one
+    /// family member of a `Children` cell.
+    Part {
+        column: usize,
+        split: String,
+        index: usize,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -92,7 +99,7 @@ impl ValueRule {
     /// The column a finding about this value should point at.
     pub fn primary_column(&self) -> Option<usize> {
         match &self.source {
-            Source::Column(i) => Some(*i),
+            Source::Column(i) | Source::Part { column: i, .. } => Some(*i),
             Source::Template(parts) => parts.iter().find_map(|p| match p {
                 Part::Column(i) => Some(*i),
                 Part::Text(_) => None,
@@ -109,7 +116,7 @@ impl ValueRule {
     /// Every column this rule reads.
     pub fn columns(&self) -> Vec<usize> {
         match &self.source {
-            Source::Column(i) => vec![*i],
+            Source::Column(i) | Source::Part { column: i, .. } => vec![*i],
             Source::Template(parts) => parts
                 .iter()
                 .filter_map(|p| match p {
@@ -144,6 +151,17 @@ impl ValueRule {
             }
             Source::Constant(value) => Cow::Owned(value.clone()),
             Source::Template(parts) => Cow::Owned(fill_template(parts, cells, self.trim)),
+            Source::Part {
+                column,
+                split,
+                index,
+            } => Cow::Borrowed(
+                cells
+                    .cell(*column)
+                    .split(split.as_str())
+                    .nth(*index)
+                    .map_or("", trim),
+            ),
         };
         // A trimmed cell needs no second trim; a template or untrimmed cell does.
         let trimmed = self.trim && matches!(self.source, Source::Column(_));
@@ -331,6 +349,24 @@ impl ValueRule {
             }
             Source::Constant(_) => {}
             Source::Template(parts) => split_template(parts, &text, cells),
+            Source::Part {
+                column,
+                split,
+                index,
+            } => {
+                if let Some(cell) = cells.get_mut(*column) {
+                    let mut parts: Vec<String> = if cell.is_empty() {
+                        Vec::new()
+                    } else {
+                        cell.split(split.as_str()).map(str::to_string).collect()
+                    };
+                    if parts.len() <= *index {
+                        parts.resize(*index + 1, String::new());
+                    }
+                    parts[*index] = text;
+                    *cell = parts.join(split);
+                }
+            }
         }
     }
 }
