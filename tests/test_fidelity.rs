@@ -13,14 +13,7 @@ use serde_json::{json, Value};
 use util::{repo_file, sandbox_with, Run, TestSandbox, Workdir};
 
 fn bcetl(sb: &TestSandbox, dir: &Workdir, args: &[&str]) -> Run {
-    let out = sb.command(dir, args).output().expect("bcetl runs");
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
-    run
+    sb.run(dir, args)
 }
 
 fn create(sb: &TestSandbox, body: Value) -> i64 {

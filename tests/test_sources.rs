@@ -7,11 +7,9 @@ mod util;
 
 use std::collections::BTreeMap;
 
-use bcetl::mapping::{load_file, Mapping};
 use bcetl::read::{open, ReadOptions};
-use bcetl::schema::ContactInput;
 use serde_json::Value;
-use util::{repo_file, sandbox, Run, TestSandbox, Workdir};
+use util::{mapped_contacts, repo_file, same_contacts, sandbox, Run, TestSandbox, Workdir};
 
 fn header(name: &str) -> Vec<String> {
     let text = std::fs::read_to_string(repo_file(&format!("tests/data/formats/{name}"))).unwrap();
@@ -165,47 +163,7 @@ fn google_current() -> Vec<u8> {
 }
 
 fn bcetl(sb: &TestSandbox, dir: &Workdir, args: &[&str]) -> Run {
-    let out = sb.command(dir, args).output().expect("bcetl runs");
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
-    run
-}
-
-/// The contacts a file maps to through a mapping, by their first email, lists sorted so
-/// that only their contents count.
-fn contacts(path: &std::path::Path, mapping: &str) -> BTreeMap<String, ContactInput> {
-    let file = load_file(std::path::Path::new(mapping)).unwrap();
-    let table = open(path, &ReadOptions::default()).unwrap();
-    let compiled = Mapping::compile(&file, Some(&table.headers)).unwrap();
-    let mut out = BTreeMap::new();
-    for row in table.rows {
-        let mut contact = compiled.apply(&row.unwrap()).contact;
-        contact.id = None;
-        // The server's defaults for flags a file did not set (a new contact is not private).
-        use bcetl::schema::{ScalarField, ScalarValue};
-        for flag in [
-            ScalarField::IsPrivate,
-            ScalarField::EmailOptOut,
-            ScalarField::IsBusiness,
-        ] {
-            if contact.scalars.get(flag) == Some(&ScalarValue::Bool(false)) {
-                contact.scalars.set(flag, None);
-            }
-        }
-        let Some(key) = contact.emails.first().map(|e| e.email.clone()) else {
-            continue;
-        };
-        contact.emails.sort_by(|a, b| a.email.cmp(&b.email));
-        contact.phones.sort_by(|a, b| a.phone.cmp(&b.phone));
-        contact.tags.sort_by(|a, b| a.name.cmp(&b.name));
-        contact.custom_fields.sort_by(|a, b| a.name.cmp(&b.name));
-        out.insert(key, contact);
-    }
-    out
+    sb.run(dir, args)
 }
 
 /// A file's rows by their first e-mail column's first address: column → cell.
@@ -235,21 +193,6 @@ fn contacts_cells(path: &std::path::Path) -> BTreeMap<String, BTreeMap<String, S
             (key, cells)
         })
         .collect()
-}
-
-/// Every contact sent comes back with the same values; the first difference is shown.
-fn same_contacts(sent: &BTreeMap<String, ContactInput>, back: &BTreeMap<String, ContactInput>) {
-    for (key, contact) in sent {
-        let Some(other) = back.get(key) else {
-            panic!("{key} did not come back");
-        };
-        assert_eq!(
-            format!("{contact:#?}"),
-            format!("{other:#?}"),
-            "{key}: every value comes back"
-        );
-    }
-    assert_eq!(sent.len(), back.len(), "no contact more");
 }
 
 #[test]
@@ -368,8 +311,8 @@ fn google_contacts_are_read_whole_checked_imported_and_exported_back() {
         &["export", "back.csv", "--mapping", "google-contacts", "-q"],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let sent = contacts(&dir.path("google.csv"), "google-contacts");
-    let back = contacts(&dir.path("back.csv"), "google-contacts");
+    let sent = mapped_contacts(&dir.path("google.csv"), "google-contacts");
+    let back = mapped_contacts(&dir.path("back.csv"), "google-contacts");
     assert_eq!(sent.len(), 32);
     same_contacts(&sent, &back);
     // Labels come back as Google writes them, one per BigContacts type (the first the
@@ -593,8 +536,8 @@ fn outlook_contacts_are_read_whole_checked_imported_and_exported_back() {
         &["export", "back.csv", "--mapping", "outlook", "-q"],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let sent = contacts(&dir.path("outlook.csv"), "outlook");
-    let back = contacts(&dir.path("back.csv"), "outlook");
+    let sent = mapped_contacts(&dir.path("outlook.csv"), "outlook");
+    let back = mapped_contacts(&dir.path("back.csv"), "outlook");
     assert_eq!(sent.len(), 31);
     same_contacts(&sent, &back);
     let cells = contacts_cells(&dir.path("back.csv"));
@@ -706,8 +649,8 @@ fn init_recognises_each_product_and_check_warns_of_values_the_rules_refuse() {
         assert!(ignore.contains(blank), "{ignore}");
         assert!(toml.contains("# Blank in every row sampled, so left out:"));
         // The written mapping maps every row as the built-in one does.
-        let mine = contacts(&dir.path(file), &dir.path(&out).display().to_string());
-        let builtin = contacts(&dir.path(file), preset);
+        let mine = mapped_contacts(&dir.path(file), &dir.path(&out).display().to_string());
+        let builtin = mapped_contacts(&dir.path(file), preset);
         same_contacts(&builtin, &mine);
         // `check` says OK, and warns of the one broken email in the sample.
         let run = dir.bcetl(&["mapping", "check", &out, file]);

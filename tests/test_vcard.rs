@@ -5,12 +5,7 @@
 
 mod util;
 
-use std::collections::BTreeMap;
-
-use bcetl::mapping::{load_file, Mapping};
-use bcetl::read::{open, ReadOptions};
-use bcetl::schema::ContactInput;
-use util::{sandbox, Run, TestSandbox, Workdir};
+use util::{mapped_contacts, sandbox, Run, TestSandbox, Workdir};
 
 /// Cards built from RFC 2426/6350, the vCard 2.1 spec, and what the products write.
 fn address_book() -> String {
@@ -63,47 +58,8 @@ fn address_book() -> String {
     .concat()
 }
 
-fn contacts(path: &std::path::Path) -> BTreeMap<String, ContactInput> {
-    let file = load_file(std::path::Path::new("vcard")).unwrap();
-    let table = open(path, &ReadOptions::default()).unwrap();
-    let compiled = Mapping::compile(&file, Some(&table.headers)).unwrap();
-    let mut out = BTreeMap::new();
-    for row in table.rows {
-        let mut contact = compiled.apply(&row.unwrap()).contact;
-        contact.id = None;
-        use bcetl::schema::{ScalarField, ScalarValue};
-        for flag in [
-            ScalarField::IsPrivate,
-            ScalarField::EmailOptOut,
-            ScalarField::IsBusiness,
-        ] {
-            if contact.scalars.get(flag) == Some(&ScalarValue::Bool(false)) {
-                contact.scalars.set(flag, None);
-            }
-        }
-        contact.emails.sort_by(|a, b| a.email.cmp(&b.email));
-        contact.phones.sort_by(|a, b| a.phone.cmp(&b.phone));
-        contact.tags.sort_by(|a, b| a.name.cmp(&b.name));
-        contact.custom_fields.sort_by(|a, b| a.name.cmp(&b.name));
-        let key = contact
-            .emails
-            .first()
-            .map(|e| e.email.clone())
-            .unwrap_or_default();
-        out.insert(key, contact);
-    }
-    out
-}
-
 fn bcetl(sb: &TestSandbox, dir: &Workdir, args: &[&str]) -> Run {
-    let out = sb.command(dir, args).output().expect("bcetl runs");
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
-    run
+    sb.run(dir, args)
 }
 
 #[test]
@@ -237,8 +193,8 @@ fn cards_imported_and_exported_as_vcf_read_back_equal() {
         "{text}"
     );
     assert!(text.contains("TEL;TYPE=CELL:+34 612 345 678"), "{text}");
-    let sent = contacts(&dir.path("book.vcf"));
-    let back = contacts(&dir.path("back.vcf"));
+    let sent = mapped_contacts(&dir.path("book.vcf"), "vcard");
+    let back = mapped_contacts(&dir.path("back.vcf"), "vcard");
     assert_eq!(sent.len(), 4);
     for (key, contact) in &sent {
         assert_eq!(

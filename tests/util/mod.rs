@@ -142,6 +142,20 @@ impl TestSandbox {
         cmd
     }
 
+    /// `bcetl ARGS` run in `dir` against this sandbox, to its end: how it ended and what
+    /// it said (a panic fails the test).
+    #[allow(dead_code)]
+    pub fn run(&self, dir: &Workdir, args: &[&str]) -> Run {
+        let out = self.command(dir, args).output().expect("bcetl runs");
+        let run = Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+        run
+    }
+
     /// Sends a request with a bearer token and an optional JSON body; the status and the
     /// body as JSON (Null when it is not JSON).
     pub fn call(
@@ -213,4 +227,60 @@ pub fn interrupt_after(
     assert!(sent.success(), "SIGINT delivered");
     let output = child.wait_with_output().expect("bcetl ends");
     (output, signalled.elapsed())
+}
+
+/// The contacts a file maps to through a mapping (a path or a built-in name), by their
+/// first email, lists sorted so that only their contents count, and the flags a new
+/// contact gets from the server when the file says nothing (not private…) taken out.
+#[allow(dead_code)]
+pub fn mapped_contacts(
+    path: &Path,
+    mapping: &str,
+) -> std::collections::BTreeMap<String, bcetl::schema::ContactInput> {
+    use bcetl::schema::{ScalarField, ScalarValue};
+    let file = bcetl::mapping::load_file(Path::new(mapping)).unwrap();
+    let table = bcetl::read::open(path, &bcetl::read::ReadOptions::default()).unwrap();
+    let compiled = bcetl::mapping::Mapping::compile(&file, Some(&table.headers)).unwrap();
+    let mut out = std::collections::BTreeMap::new();
+    for row in table.rows {
+        let mut contact = compiled.apply(&row.unwrap()).contact;
+        contact.id = None;
+        for flag in [
+            ScalarField::IsPrivate,
+            ScalarField::EmailOptOut,
+            ScalarField::IsBusiness,
+        ] {
+            if contact.scalars.get(flag) == Some(&ScalarValue::Bool(false)) {
+                contact.scalars.set(flag, None);
+            }
+        }
+        let Some(key) = contact.emails.first().map(|e| e.email.clone()) else {
+            continue;
+        };
+        contact.emails.sort_by(|a, b| a.email.cmp(&b.email));
+        contact.phones.sort_by(|a, b| a.phone.cmp(&b.phone));
+        contact.tags.sort_by(|a, b| a.name.cmp(&b.name));
+        contact.custom_fields.sort_by(|a, b| a.name.cmp(&b.name));
+        out.insert(key, contact);
+    }
+    out
+}
+
+/// Every contact sent comes back with the same values; the first difference is shown.
+#[allow(dead_code)]
+pub fn same_contacts(
+    sent: &std::collections::BTreeMap<String, bcetl::schema::ContactInput>,
+    back: &std::collections::BTreeMap<String, bcetl::schema::ContactInput>,
+) {
+    for (key, contact) in sent {
+        let Some(other) = back.get(key) else {
+            panic!("{key} did not come back");
+        };
+        assert_eq!(
+            format!("{contact:#?}"),
+            format!("{other:#?}"),
+            "{key}: every value comes back"
+        );
+    }
+    assert_eq!(sent.len(), back.len(), "no contact more");
 }
