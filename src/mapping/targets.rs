@@ -227,11 +227,8 @@ impl Ctx<'_> {
     }
 
     /// The values of a cell that holds several (`a@x.com ::: b@y.com`), each converted on
-    /// its own, each bad one a finding; one value without `split`.
-    fn texts(&mut self, rule: &ValueRule, split: Option<&str>) -> Vec<String> {
-        let Some(split) = split else {
-            return self.text(rule).into_iter().collect();
-        };
+    /// its own, each bad one a finding.
+    fn texts(&mut self, rule: &ValueRule, split: &str) -> Vec<String> {
         let Some(text) = rule.read_text(self.row) else {
             return Vec::new();
         };
@@ -477,17 +474,23 @@ impl Target {
                 contact.contact_type = ctx.text(rule).map(|name| NamedRef { name })
             }
             Target::Phone(rule) => {
-                let phones = ctx.texts(&rule.value, rule.split.as_deref());
-                if phones.is_empty() {
-                    return;
-                }
-                let phone_type = rule.phone_type(ctx.row);
-                for phone in phones {
-                    contact.phones.push(PhoneInput {
-                        phone,
-                        phone_type: phone_type.map(Cow::Borrowed),
-                        is_office: rule.is_office,
-                    });
+                let phone = |phone, row| PhoneInput {
+                    phone,
+                    phone_type: rule.phone_type(row).map(Cow::Borrowed),
+                    is_office: rule.is_office,
+                };
+                // One value a cell, the common case, without a list to hold it.
+                match &rule.split {
+                    None => {
+                        if let Some(text) = ctx.text(&rule.value) {
+                            contact.phones.push(phone(text, ctx.row));
+                        }
+                    }
+                    Some(split) => {
+                        for text in ctx.texts(&rule.value, split) {
+                            contact.phones.push(phone(text, ctx.row));
+                        }
+                    }
                 }
             }
             Target::Address(rule) => {
@@ -755,13 +758,21 @@ impl PersonRules {
             contact.scalars.set(*field, value);
         }
         for rule in &self.emails {
-            let emails = ctx.texts(&rule.value, rule.split.as_deref());
-            if emails.is_empty() {
-                continue;
-            }
-            let is_office = office_of(rule.office_rule.as_ref(), rule.is_office, ctx.row);
-            for email in emails {
-                contact.emails.push(EmailInput { email, is_office });
+            let office = |row| office_of(rule.office_rule.as_ref(), rule.is_office, row);
+            // One address a cell, the common case, without a list to hold it.
+            match &rule.split {
+                None => {
+                    if let Some(email) = ctx.text(&rule.value) {
+                        let is_office = office(ctx.row);
+                        contact.emails.push(EmailInput { email, is_office });
+                    }
+                }
+                Some(split) => {
+                    for email in ctx.texts(&rule.value, split) {
+                        let is_office = office(ctx.row);
+                        contact.emails.push(EmailInput { email, is_office });
+                    }
+                }
             }
         }
     }

@@ -407,7 +407,11 @@ const PHONE_TYPE_WORDS: &[&str] = &[
 /// Whether text holds enough digits to be a phone number; punctuation, spaces, a leading
 /// `+` and an extension (`x12`, `ext. 4`) stay as written.
 fn is_phone_number(text: &str) -> bool {
-    text.bytes().filter(u8::is_ascii_digit).count() >= MIN_PHONE_DIGITS
+    // Stops at the fifth digit: most numbers are told after their first few characters.
+    text.bytes()
+        .filter(u8::is_ascii_digit)
+        .nth(MIN_PHONE_DIGITS - 1)
+        .is_some()
 }
 
 /// A template with its placeholders filled; blank when every placeholder is blank.
