@@ -447,3 +447,29 @@ fn a_closed_or_full_standard_output_never_panics() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+#[test]
+fn numeric_flags_out_of_range_and_a_password_in_the_url_are_refused_plainly() {
+    let wd = Workdir::new();
+    for rate in ["-5", "0", "inf", "1e308", "NaN", "20000"] {
+        let run = wd.bcetl(&["export", "x.csv", "--sandbox", "--rate", rate]);
+        run.fails_with(2, "give more than 0 and at most 10000 requests per second");
+    }
+    let run = wd.bcetl(&["export", "x.csv", "--sandbox", "--burst", "0"]);
+    run.fails_with(2, "--burst");
+    for url in [
+        "https://jane:s3cret@app.bigcontacts.com",
+        "http://jane:s3cret@127.0.0.1:9",
+    ] {
+        let run = wd.bcetl(&["whoami", "--base-url", url]);
+        run.fails_with(2, "remove the user name and password");
+        assert!(!run.stderr.contains("s3cret"), "{}", run.stderr);
+    }
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_bcetl"))
+        .args(["export", "--help"])
+        .env("BIGCONTACTS_URL", "https://jane:s3cret@app.bigcontacts.com")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&help.stdout).contains("s3cret"));
+    assert!(!wd.path("x.csv").exists());
+}

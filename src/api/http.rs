@@ -33,9 +33,21 @@ pub fn async_client(
 }
 
 /// Refuses plain `http://` except to this machine: a token must not cross a network in clear.
+/// Refuses a user name or password in the URL too (`https://user:pass@host`): bcetl signs in
+/// with tokens, and a password there would be shown, logged and stored with the URL.
 pub fn check_base_url(base: &str) -> anyhow::Result<Url> {
     let url = Url::parse(base.trim_end_matches('/'))
-        .map_err(|e| anyhow::anyhow!("base URL {base:?}: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("base URL {:?}: {e}", without_userinfo(base)))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        let mut shown = url.clone();
+        let _ = shown.set_username("");
+        let _ = shown.set_password(None);
+        anyhow::bail!(
+            "base URL {shown}: remove the user name and password (user:password@) from it; \
+             bcetl signs in with a token (BIGCONTACTS_TOKEN, --token-file, bcetl login), and \
+             a password in the URL would be shown and stored with it"
+        );
+    }
     match url.scheme() {
         "https" => Ok(url),
         "http" => {
@@ -49,6 +61,20 @@ pub fn check_base_url(base: &str) -> anyhow::Result<Url> {
             Ok(url)
         }
         other => anyhow::bail!("base URL {base}: scheme {other:?} is not http or https"),
+    }
+}
+
+/// A URL as text with anything between `://` and an `@` of its authority masked, for a
+/// message about a URL that did not parse.
+fn without_userinfo(text: &str) -> String {
+    let Some(start) = text.find("://").map(|i| i + 3) else {
+        return text.to_string();
+    };
+    let rest = &text[start..];
+    let authority = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority].rfind('@') {
+        Some(at) => format!("{}***{}", &text[..start], &rest[at..]),
+        None => text.to_string(),
     }
 }
 
@@ -90,6 +116,20 @@ mod tests {
         ] {
             assert!(check_base_url(ok).is_ok(), "{ok}");
         }
+        for with_password in [
+            "https://user:s3cret@app.bigcontacts.com",
+            "https://user@app.bigcontacts.com",
+            "http://u:s3cret@127.0.0.1:8719",
+            "https://u:s3cret@exa mple.com",
+        ] {
+            let e = check_base_url(with_password).unwrap_err().to_string();
+            assert!(!e.contains("s3cret") && !e.contains("user@"), "{e}");
+        }
+        let e = check_base_url("https://user:pw@app.bigcontacts.com").unwrap_err();
+        assert!(
+            e.to_string().contains("remove the user name and password"),
+            "{e}"
+        );
         for bad in [
             "http://app.bigcontacts.com",
             "http://10.0.0.5",

@@ -91,6 +91,8 @@ pub fn connect(args: &ApiArgs) -> Result<Connection> {
         .base_url
         .clone()
         .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+    // Checked before anything repeats the URL (a password in it is never shown).
+    crate::api::check_base_url(&base_url)?;
     let source = token_source(args, &base_url, &auth::credentials_path()?)?;
     Ok(Connection {
         client: Client::new(configured(base_url.clone(), source))?,

@@ -123,8 +123,14 @@ Examples:
 /// client-credentials grant with --client-id and BIGCONTACTS_CLIENT_SECRET.
 #[derive(Debug, Args, Clone, Default)]
 pub struct ApiArgs {
-    /// The API's base URL. Plain http is refused except to this machine.
-    #[arg(long, env = "BIGCONTACTS_URL", value_name = "URL")]
+    /// The API's base URL. Plain http is refused except to this machine, and so is a user
+    /// name or password in it.
+    #[arg(
+        long,
+        env = "BIGCONTACTS_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub base_url: Option<String>,
     /// An access token. Meant for the environment only (a flag would show in `ps`), so the
     /// flag is hidden and the value never shown.
@@ -142,11 +148,12 @@ pub struct ApiArgs {
     /// The OAuth2 client secret, from the environment only (hidden, like the token).
     #[arg(long = "client-secret", env = "BIGCONTACTS_CLIENT_SECRET", hide = true, hide_env_values = true, value_parser = secret)]
     pub client_secret: Option<Secret>,
-    /// Requests per second for the whole run, shared by every thread.
-    #[arg(long, default_value_t = 5.0)]
+    /// Requests per second for the whole run, shared by every thread (more than 0, at most
+    /// 10,000).
+    #[arg(long, default_value_t = 5.0, allow_negative_numbers = true, value_parser = rate)]
     pub rate: f64,
-    /// Requests that may go at once before --rate applies.
-    #[arg(long, default_value_t = 10)]
+    /// Requests that may go at once before --rate applies (1 or more).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     pub burst: u32,
     /// Work against a sandbox started in this process (over the default sandbox database)
     /// instead of BigContacts.
@@ -490,4 +497,20 @@ Examples:
 /// A token or secret from the environment: trimmed, and never shown by `Debug`.
 fn secret(text: &str) -> Result<Secret, String> {
     Ok(Secret::new(text))
+}
+
+/// `--rate`: a number of requests per second, 0 < r ≤ 10,000 (an infinite or huge rate
+/// would overflow the throttle's period).
+fn rate(text: &str) -> Result<f64, String> {
+    let rate: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of requests per second"))?;
+    if rate > 0.0 && rate <= 10_000.0 {
+        Ok(rate)
+    } else {
+        Err(format!(
+            "{text}: give more than 0 and at most 10000 requests per second"
+        ))
+    }
 }
