@@ -473,3 +473,69 @@ fn numeric_flags_out_of_range_and_a_password_in_the_url_are_refused_plainly() {
     assert!(!String::from_utf8_lossy(&help.stdout).contains("s3cret"));
     assert!(!wd.path("x.csv").exists());
 }
+
+#[test]
+fn outputs_that_alias_an_input_or_each_other_are_refused_before_anything_is_written() {
+    let wd = Workdir::new();
+    wd.write("snap.csv", "Contact ID,First Name\n1,Ada\n2,Bob\n");
+    wd.write("m.toml", MAPPING);
+    wd.write("s.json", "{}");
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &[
+                "export", "snap.csv", "--merge", "snap.csv", "--state", "s.json",
+            ],
+            "the output and --merge are the same file",
+        ),
+        (
+            &[
+                "export",
+                "./snap.csv",
+                "--merge",
+                "snap.csv",
+                "--state",
+                "s.json",
+            ],
+            "the same file",
+        ),
+        (
+            &[
+                "export", "out.csv", "--merge", "snap.csv", "--state", "snap.csv",
+            ],
+            "--merge and --state are the same file",
+        ),
+        (
+            &["export", "out.csv", "--state", "out.csv.manifest.json"],
+            "the output's manifest and --state",
+        ),
+        (
+            &["export", "m.toml", "--format", "csv", "--mapping", "m.toml"],
+            "the output and --mapping",
+        ),
+    ];
+    for (args, message) in cases {
+        let mut args = args.to_vec();
+        args.push("--sandbox");
+        let run = wd.bcetl(&args);
+        run.fails_with(2, message);
+    }
+    assert_eq!(wd.read("snap.csv"), "Contact ID,First Name\n1,Ada\n2,Bob\n");
+    assert_eq!(wd.read("m.toml"), MAPPING);
+    assert!(!wd.path("out.csv").exists());
+
+    // An --out folder with someone else's outputs and no journal.
+    std::fs::create_dir(wd.path("theirs")).unwrap();
+    wd.write("theirs/success.csv", "row,action\n2,created\n");
+    wd.write("in.csv", "First,Last,Email\nAda,Lovelace,ada@example.com\n");
+    let run = wd.bcetl(&[
+        "import",
+        "in.csv",
+        "-m",
+        "m.toml",
+        "--out",
+        "theirs",
+        "--sandbox",
+    ]);
+    run.fails_with(2, "holds success.csv but no journal");
+    assert_eq!(wd.read("theirs/success.csv"), "row,action\n2,created\n");
+}

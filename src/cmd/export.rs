@@ -55,6 +55,22 @@ pub fn run(args: ExportArgs) -> Result<ExitCode> {
     if to_stdout && (args.state.is_some() || args.merge.is_some()) {
         bail!("--state and --merge need an output file, not standard output");
     }
+    // Every file the run reads or writes, each once: `--merge snap.csv` as the output too
+    // would cut the snapshot to one night's rows.
+    let output_manifest = output.as_deref().map(Manifest::path_for);
+    let merge_manifest = args.merge.as_deref().map(Manifest::path_for);
+    let files: Vec<(String, &Path)> = [
+        ("the output", output.as_deref()),
+        ("the output's manifest", output_manifest.as_deref()),
+        ("--merge", args.merge.as_deref()),
+        ("the snapshot's manifest", merge_manifest.as_deref()),
+        ("--state", args.state.as_deref()),
+        ("--mapping", args.mapping.as_deref()),
+    ]
+    .into_iter()
+    .filter_map(|(what, path)| path.map(|p| (what.to_string(), p)))
+    .collect();
+    super::refuse_aliases(&files)?;
     let shape = match &args.mapping {
         Some(path) => {
             let text = crate::mapping::mapping_text(path)?;

@@ -57,6 +57,18 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
             out.display()
         );
     }
+    // A folder holding another run's outputs but no journal is not this import's: its
+    // files would be replaced by ones that say nothing of theirs.
+    if !out.join("journal.sqlite").exists() && !args.dry_run && !args.plan {
+        for name in ["success.csv", "errors.csv", "summary.json"] {
+            anyhow::ensure!(
+                !out.join(name).exists(),
+                "--out {}: it holds {name} but no journal of an import; give an empty or new folder \
+                 (or the folder an import of this file wrote)",
+                out.display()
+            );
+        }
+    }
     if args.dry_run {
         return dry_run(table, &mapping, &out, args.quiet);
     }

@@ -119,6 +119,43 @@ fn open_with_mapping(
     Ok((table, mapping))
 }
 
+/// Refuses a run whose files name one file twice (after resolving links: `./a.csv`,
+/// `a.csv` and a link to it are one file), before anything is read or sent: an output
+/// replacing an input, or two outputs one another. `files` are (what, path) pairs, such as
+/// ("--state", …); the error names both.
+fn refuse_aliases(files: &[(String, &Path)]) -> Result<()> {
+    for (i, (what, path)) in files.iter().enumerate() {
+        for (other, other_path) in &files[i + 1..] {
+            if same_place(path, other_path) {
+                anyhow::bail!(
+                    "{what} and {other} are the same file ({}); name another file for one of them",
+                    path.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether two paths name one file, existing or not: the file's folder resolved (links
+/// included) and its name compared.
+fn same_place(a: &Path, b: &Path) -> bool {
+    let resolved = |p: &Path| -> Option<std::path::PathBuf> {
+        if let Ok(full) = std::fs::canonicalize(p) {
+            return Some(full);
+        }
+        let parent = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        Some(std::fs::canonicalize(parent).ok()?.join(p.file_name()?))
+    };
+    match (resolved(a), resolved(b)) {
+        (Some(a), Some(b)) => a == b,
+        _ => a == b,
+    }
+}
+
 /// Writes text to a file, or standard output without one.
 /// True when two paths name the same file (`./m.toml` and `m.toml`); paths that do not
 /// resolve are compared as written.
