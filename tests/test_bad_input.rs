@@ -539,3 +539,47 @@ fn outputs_that_alias_an_input_or_each_other_are_refused_before_anything_is_writ
     run.fails_with(2, "holds success.csv but no journal");
     assert_eq!(wd.read("theirs/success.csv"), "row,action\n2,created\n");
 }
+
+#[test]
+fn control_characters_huge_cells_and_unlikely_birth_dates_are_findings_on_their_cells() {
+    let wd = Workdir::new();
+    let mapping = "[fields]\nfirst_name = \"First\"\nlast_name = \"Last\"\ndate_of_birth = \"DOB\"\n[[emails]]\ncolumn = \"Email\"\n";
+    wd.write("m.toml", mapping);
+    let mut text = b"First,Last,Email,DOB\n".to_vec();
+    text.extend(b"Nul\0l,Byte,nul@example.com,1980-01-01\n");
+    text.extend(format!("Huge,{},huge@example.com,1980-01-01\n", "x".repeat(70_000)).as_bytes());
+    text.extend(b"Old,Date,old@example.com,0001-01-01\n");
+    text.extend(b"Future,Date,future@example.com,2999-01-01\n");
+    text.extend(b"Fine,Row,fine@example.com,1980-01-01\n");
+    wd.write("in.csv", &text);
+    let run = wd.bcetl(&["validate", "in.csv", "-m", "m.toml", "--report", "r.csv"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("5 rows, 3 valid, 2 invalid, 2 with warnings"),
+        "{}",
+        run.stdout
+    );
+    let report = wd.read("r.csv");
+    assert!(
+        report.contains("2,First,") && report.contains("control character U+0000"),
+        "{report}"
+    );
+    assert!(
+        report.contains("3,Last,") && report.contains("a cell holds at most 65536"),
+        "{report}"
+    );
+    assert!(
+        report.contains("4,DOB,date_of_birth,0001-01-01,date_of_birth_range,warning"),
+        "{report}"
+    );
+    assert!(
+        report.contains("5,DOB,date_of_birth,2999-01-01,date_of_birth_range,warning"),
+        "{report}"
+    );
+
+    // A mapping that reads no column is a configuration error, not a file of bad rows.
+    wd.write("empty.toml", "# everything commented out\n# [fields]\n");
+    let run = wd.bcetl(&["validate", "in.csv", "-m", "empty.toml"]);
+    run.fails_with(2, "it maps no column to any field");
+}

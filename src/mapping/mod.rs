@@ -153,6 +153,17 @@ impl Mapping {
             Entity::Contact => contact::targets(&mut c, file),
             Entity::Activity | Entity::Task | Entity::User => record::targets(&mut c, file, entity),
         };
+        // A mapping that reads no column sends nothing of any row: a configuration mistake
+        // (an empty file, or every line commented out), not a file of invalid rows.
+        let reads_nothing = targets.iter().all(|t| t.columns().next().is_none());
+        if reads_nothing && file.unmapped_columns.as_deref() != Some("custom_fields") {
+            c.problem(
+                "mapping",
+                "it maps no column to any field: add lines such as first_name = \"First Name\" \
+                 (bcetl mapping init FILE writes a first mapping)"
+                    .into(),
+            );
+        }
         let count = |f: fn(&Target) -> bool| targets.iter().filter(|t| f(t)).count();
         let list_sizes = (
             count(|t| matches!(t, Target::Phone(_))),

@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 
 use super::text::trim;
-use super::value::{Source, ValueRule};
+use super::value::{Convert, Source, ValueRule};
 use crate::finding::Finding;
 use crate::read::Row;
 use crate::schema::{
@@ -194,7 +194,14 @@ impl Ctx<'_> {
     fn value(&mut self, rule: &ValueRule) -> Option<ScalarValue> {
         match rule.read(self.row) {
             Ok(value) => {
-                if let Some(issue) = rule.date_order_doubt(self.row) {
+                // Only dates have doubts: other values pay one comparison.
+                let doubt = match (&rule.convert, &value) {
+                    (Convert::Date(_), Some(value)) => rule
+                        .date_order_doubt(self.row)
+                        .or_else(|| rule.birth_date_doubt(value)),
+                    _ => None,
+                };
+                if let Some(issue) = doubt {
                     self.findings.push(
                         Finding::warning(self.row.number, issue.column, self.columns, issue.rule)
                             .field(rule.target.clone())

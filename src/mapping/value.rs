@@ -328,6 +328,29 @@ impl ValueRule {
         })
     }
 
+    /// A date of birth before 1800 or after today: read, with a warning on its cell (a
+    /// typo, or a placeholder such as 0001-01-01).
+    pub fn birth_date_doubt(&self, value: &ScalarValue) -> Option<ValueIssue> {
+        if !matches!(self.convert, Convert::Date(_)) || !self.target.ends_with("date_of_birth") {
+            return None;
+        }
+        let ScalarValue::Text(day) = value else {
+            return None;
+        };
+        static TODAY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let today = TODAY.get_or_init(|| chrono::Local::now().date_naive().to_string());
+        // ISO dates compare as text; a year past 9999 or before 0 is longer or signed.
+        let plausible = day.len() == 10 && day.as_str() >= "1800-01-01" && day <= today;
+        (!plausible).then(|| ValueIssue {
+            column: self.primary_column(),
+            value: day.clone(),
+            rule: "date_of_birth_range",
+            message: format!(
+                "{day} as a date of birth is before 1800 or after today ({today}): check it"
+            ),
+        })
+    }
+
     /// Writes a value back into the cells this rule reads: the inverse of [`ValueRule::read`].
     pub fn write(&self, value: &ScalarValue, cells: &mut [String]) {
         let text = match (&self.convert, value) {

@@ -236,6 +236,64 @@ fn is_blank(record: &csv::ByteRecord) -> bool {
     record.as_slice().iter().all(u8::is_ascii_whitespace)
 }
 
+/// The most a cell holds, in bytes: the API documents no limit, and no field of a contact
+/// is meant for more (a 5 MB cell is a broken file or an attack).
+pub const MAX_CELL_BYTES: usize = 64 * 1024;
+
+/// A control character no one types: C0 controls but tab and the line breaks.
+fn is_control(b: u8) -> bool {
+    b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')
+}
+
+/// Whether any byte is a control character, eight bytes at a time: a word with no byte
+/// below a space (a byte `b < 0x20` makes `b - 0x20` borrow into its high bit while its own
+/// high bit is clear) is passed over in one test, and only a word with one (a tab, a quoted
+/// line break, or a control) is looked at byte by byte.
+fn has_control(bytes: &[u8]) -> bool {
+    const SPACES: u64 = 0x2020_2020_2020_2020;
+    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let x = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        if x.wrapping_sub(SPACES) & !x & HIGH_BITS != 0 && word.iter().any(|&b| is_control(b)) {
+            return true;
+        }
+    }
+    words.remainder().iter().any(|&b| is_control(b))
+}
+
+/// Cells holding a control character (a NUL is often UTF-16 or binary data read as text)
+/// or more than [`MAX_CELL_BYTES`]: errors on their cells, so the row is never sent.
+fn unreadable_cells(record: &csv::ByteRecord) -> Vec<CellProblem> {
+    let bytes = record.as_slice();
+    let any_control = has_control(bytes);
+    if !any_control && bytes.len() <= MAX_CELL_BYTES {
+        return Vec::new();
+    }
+    let mut problems = Vec::new();
+    for (column, field) in record.iter().enumerate() {
+        if let Some(&b) = field.iter().find(|&&b| is_control(b)) {
+            problems.push(CellProblem {
+                column: Some(column),
+                message: format!(
+                    "holds the control character U+{b:04X}, which is not text anyone types: \
+                     remove it (NULs throughout mean the file is UTF-16 or not text: see \
+                     --encoding)"
+                ),
+            });
+        } else if field.len() > MAX_CELL_BYTES {
+            problems.push(CellProblem {
+                column: Some(column),
+                message: format!(
+                    "holds {} bytes; a cell holds at most {MAX_CELL_BYTES} (64 KB)",
+                    field.len()
+                ),
+            });
+        }
+    }
+    problems
+}
+
 /// Line breaks in one cell past which a quote was almost surely left open: the parser then
 /// reads every following line into that cell, and the rows there would silently vanish.
 const RUNAWAY_CELL_LINES: usize = 100;
@@ -261,6 +319,7 @@ fn decode_record(record: csv::ByteRecord, at: Position, unguard: bool) -> Row {
             }
         }
     }
+    problems.extend(unreadable_cells(&record));
     let record = match csv::StringRecord::from_byte_record(record) {
         Ok(text) => text,
         Err(e) => {
@@ -435,6 +494,22 @@ mod tests {
         .unwrap();
         let numbers: Vec<usize> = rows.iter().map(|r| r.number).collect();
         assert_eq!(numbers, vec![2, 4, 5]);
+    }
+
+    #[test]
+    fn control_bytes_are_found_wherever_they_are_and_breaks_and_tabs_are_not() {
+        assert!(!has_control(b"plain text, no breaks at all"));
+        for at in 0..20 {
+            for b in 0u8..0x20 {
+                let mut bytes = b"abcdefghijklmnopqrst".to_vec();
+                bytes[at] = b;
+                let control = !matches!(b, b'\t' | b'\n' | b'\r');
+                assert_eq!(has_control(&bytes), control, "{b} at {at}");
+            }
+        }
+        assert!(!has_control(&[
+            0x20, 0x7f, 0x80, 0xff, 0xc3, 0xa9, 0x20, 0x21, 0x22
+        ]));
     }
 
     #[test]

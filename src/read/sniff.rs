@@ -90,7 +90,8 @@ pub fn content(sample: &[u8]) -> Content {
         .iter()
         .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C | 0x1A))
         .count();
-    if head.contains(&0) || control * 100 > head.len() {
+    // A stray NUL in a text file is a bad cell (reported on it), not a binary file.
+    if control * 100 > head.len() {
         Content::Binary
     } else {
         Content::Text
