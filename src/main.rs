@@ -19,11 +19,14 @@ fn main() -> ExitCode {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
+            // Standard error may be closed or full too: then the exit code says it alone.
+            use std::io::Write;
+            let mut stderr = std::io::stderr().lock();
             if let Some(stopped) = err.downcast_ref::<bcetl::interrupt::Interrupted>() {
-                eprintln!("bcetl: {stopped}");
+                let _ = writeln!(stderr, "bcetl: {stopped}");
                 return ExitCode::from(130);
             }
-            eprintln!("bcetl: {err:#}");
+            let _ = writeln!(stderr, "bcetl: {err:#}");
             ExitCode::from(2)
         }
     }

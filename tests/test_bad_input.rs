@@ -446,6 +446,18 @@ fn a_closed_or_full_standard_output_never_panics() {
         );
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
+    // Standard error full or closed: the exit code alone says what happened, no panic
+    // (which would exit 101).
+    for (command, expected) in [
+        ("validate in.csv -m m.toml", 0),
+        ("validate missing.csv -m m.toml", 2),
+        ("mapping init in.csv -o init.toml --force", 0),
+    ] {
+        for redirect in ["2>/dev/full", "2>&-"] {
+            let (code, _) = shell(&format!("'{bin}' {command} {redirect} >/dev/null"));
+            assert_eq!(code, Some(expected), "{command} {redirect}");
+        }
+    }
 }
 
 #[test]

@@ -316,7 +316,7 @@ pub fn run(args: ExportArgs) -> Result<ExitCode> {
     lines.push(format!("manifest: {}", manifest_path.display()));
     if !args.quiet {
         for line in lines {
-            eprintln!("{line}");
+            note!("{line}");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -337,7 +337,7 @@ fn choose_lookup<C: crate::clock::Clock>(
             let rows = rows.get()?;
             let lookup = import::Lookup::choose(key, rows, contacts);
             if !args.quiet {
-                eprintln!(
+                note!(
                     "finding contacts: {} ({rows} rows, {contacts} contacts in the account)",
                     lookup.name()
                 );

@@ -40,7 +40,7 @@ pub fn init(file: &Path, output: Option<&Path>, force: bool, args: &ReadArgs) ->
     text.push_str(&source_section(args));
     write_output(output, &text)?;
     if let Some(output) = output {
-        eprintln!(
+        note!(
             "wrote {}; check it with: bcetl mapping check {} {}",
             output.display(),
             output.display(),

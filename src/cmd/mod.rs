@@ -13,6 +13,15 @@ macro_rules! say {
     };
 }
 
+/// Prints a line on standard error, as `eprintln!` would, without its panic: when standard
+/// error cannot be written (`2>/dev/full`, a closed descriptor) there is no one to tell.
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 mod export;
 mod import;
 mod login;

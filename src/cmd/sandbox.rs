@@ -80,7 +80,7 @@ pub fn serve(args: &SandboxArgs) -> Result<ExitCode> {
     };
     let db = config.db.clone();
     if config.seed > 0 {
-        eprintln!("seeding {} up to {} contacts…", db.display(), config.seed);
+        note!("seeding {} up to {} contacts…", db.display(), config.seed);
     }
     let sandbox = Sandbox::start(config)?;
     say!(
