@@ -37,7 +37,9 @@ impl AtomicFile {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let prefix = format!(".{name}.");
+        remove_orphans(dir, &name);
+        // The writer's pid in the name, so that a later run knows whose it is.
+        let prefix = format!(".{name}.{}.", std::process::id());
         let mut builder = tempfile::Builder::new();
         builder.prefix(&prefix);
         // Temporary files are private (0600) by default; this one becomes the user's file,
@@ -96,6 +98,35 @@ impl AtomicFile {
     }
 }
 
+/// Removes the hidden files a run killed outright (`kill -9`, a power cut) left beside
+/// `name`: `.NAME.PID.xxxxxx` whose process is gone. A file of a process still running (a
+/// run writing the same file now) is left alone, and so is anything named otherwise.
+fn remove_orphans(dir: &Path, name: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(rest) = file_name.to_str().and_then(|f| f.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let Some(pid) = rest.split('.').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid != std::process::id() && !process_alive(pid) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Whether a process runs: Linux shows it under /proc. Elsewhere every process counts as
+/// running, so nothing is removed that might still be written.
+fn process_alive(pid: u32) -> bool {
+    let proc = Path::new("/proc");
+    !proc.join("self").exists() || proc.join(pid.to_string()).exists()
+}
+
 impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.file().write(buf)
@@ -137,6 +168,26 @@ mod tests {
         finished.commit().unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn files_a_killed_run_left_are_removed_and_a_running_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("snap.csv");
+        // No pid is this high on Linux (the limit is 2^22): its process is gone.
+        let orphan = dir.path().join(".snap.csv.4999999.abcdef");
+        let running = dir
+            .path()
+            .join(format!(".snap.csv.{}.ghijkl", std::process::id()));
+        let other = dir.path().join(".other.csv.4999999.abcdef");
+        let old_style = dir.path().join(".snap.csv.Rfuimh");
+        for p in [&orphan, &running, &other, &old_style] {
+            std::fs::write(p, "x").unwrap();
+        }
+        AtomicFile::create(&path).unwrap().commit().unwrap();
+        assert!(!orphan.exists(), "a dead run's file is removed");
+        assert!(running.exists() && other.exists() && old_style.exists());
     }
 
     #[cfg(unix)]
