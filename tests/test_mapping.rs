@@ -498,3 +498,40 @@ date_of_birth = { column = "Birthday", date = ["%m/%d/%Y", "%d/%m/%Y"], on_inval
             .contains("on_invalid \"ignore\": expected \"reject\" or \"blank\""));
     }
 }
+
+#[test]
+fn check_lists_every_unknown_key_at_once() {
+    let wd = Workdir::new();
+    wd.write(
+        "m.toml",
+        r#"
+unmaped_columns = "custom_fields"
+[source]
+delimeter = ";"
+[fields]
+first_name = { colum = "First" }
+last_name = "Last"
+[[phones]]
+column = "Mobile"
+tpye = "M"
+[[addresses]]
+city = { column = "City", trimm = false }
+"#,
+    );
+    let run = wd.bcetl(&["mapping", "check", "m.toml"]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    for expected in [
+        "5 unknown key(s)",
+        "the file: unknown key \"unmaped_columns\"; did you mean \"unmapped_columns\"?",
+        "[source]: unknown key \"delimeter\"; did you mean \"delimiter\"?",
+        "[fields] first_name: unknown key \"colum\"; did you mean \"column\"?",
+        "[[phones]] #1: unknown key \"tpye\"; did you mean \"type\"?",
+        "[[addresses]] #1 city: unknown key \"trimm\"; did you mean \"trim\"?",
+    ] {
+        assert!(
+            run.stderr.contains(expected),
+            "{expected} in {}",
+            run.stderr
+        );
+    }
+}

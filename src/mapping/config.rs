@@ -399,3 +399,147 @@ pub struct FamilySection {
     #[serde(flatten)]
     pub fields: BTreeMap<String, ValueSpec>,
 }
+
+/// Every key of a mapping's TOML that no section takes, each with its place and a
+/// suggestion: serde stops at the first, and a person fixing a file wants them all at once.
+pub fn unknown_keys(file: &toml::Value) -> Vec<String> {
+    const TOP: &[&str] = &[
+        "entity",
+        "source",
+        "unmapped_columns",
+        "ignore_columns",
+        "missing_columns",
+        "fields",
+        "emails",
+        "phones",
+        "addresses",
+        "im_services",
+        "social_media",
+        "tags",
+        "interests",
+        "categories",
+        "custom_fields",
+        "contact_notes",
+        "spouse",
+        "business",
+        "family",
+        "contact",
+    ];
+    const SOURCE: &[&str] = &[
+        "sheet",
+        "header_row",
+        "delimiter",
+        "encoding",
+        "keep_apostrophes",
+    ];
+    const VALUE: &[&str] = &[
+        "column",
+        "or_columns",
+        "value",
+        "template",
+        "default",
+        "trim",
+        "case",
+        "map",
+        "date",
+        "bool",
+        "phone",
+        "on_invalid",
+    ];
+    let mut out = Vec::new();
+    let mut check = |place: &str, table: &toml::Table, known: &[&str]| {
+        for key in table.keys() {
+            if !known.contains(&key.as_str()) {
+                let hint = super::did_you_mean(key, known.iter().copied())
+                    .map(|s| format!("; did you mean {s:?}?"))
+                    .unwrap_or_default();
+                out.push(format!("{place}: unknown key {key:?}{hint}"));
+            }
+        }
+    };
+    let Some(top) = file.as_table() else {
+        return out;
+    };
+    check("the file", top, TOP);
+    if let Some(source) = top.get("source").and_then(toml::Value::as_table) {
+        check("[source]", source, SOURCE);
+    }
+    // Sections whose own keys name targets (fields, parts): their values may be tables.
+    for (section, extra) in [
+        ("fields", &[][..]),
+        ("spouse", &[]),
+        ("business", &[]),
+        ("custom_fields", &[]),
+        ("family", &["count", "split"]),
+    ] {
+        let Some(table) = top.get(section).and_then(toml::Value::as_table) else {
+            continue;
+        };
+        for (key, value) in table {
+            if extra.contains(&key.as_str()) {
+                continue;
+            }
+            if let Some(spec) = value.as_table() {
+                check(&format!("[{section}] {key}"), spec, VALUE);
+            }
+        }
+    }
+    // Sections that are a value and options of their own.
+    let with = |extra: &[&'static str]| -> Vec<&'static str> {
+        VALUE
+            .iter()
+            .copied()
+            .filter(|k| !matches!(*k, "date" | "bool"))
+            .chain(extra.iter().copied())
+            .collect()
+    };
+    for (section, known) in [
+        ("emails", with(&["is_office", "split"])),
+        ("phones", with(&["type", "is_office", "split"])),
+        ("im_services", with(&["type"])),
+        ("social_media", with(&["type"])),
+        ("categories", with(&["name", "split"])),
+        ("contact_notes", vec!["subject", "note"]),
+        ("tags", with(&["split"])),
+        ("interests", with(&["split"])),
+        ("contact", vec!["match", "column"]),
+    ] {
+        let tables: Vec<&toml::Table> = match top.get(section) {
+            Some(toml::Value::Array(items)) => {
+                items.iter().filter_map(toml::Value::as_table).collect()
+            }
+            Some(toml::Value::Table(table)) => vec![table],
+            _ => Vec::new(),
+        };
+        for (i, table) in tables.into_iter().enumerate() {
+            let place = if matches!(top.get(section), Some(toml::Value::Array(_))) {
+                format!("[[{section}]] #{}", i + 1)
+            } else {
+                format!("[{section}]")
+            };
+            check(&place, table, &known);
+            for (key, value) in table {
+                if let (true, Some(spec)) = (
+                    matches!(key.as_str(), "type" | "is_office" | "subject" | "note"),
+                    value.as_table(),
+                ) {
+                    check(&format!("{place} {key}"), spec, VALUE);
+                }
+            }
+        }
+    }
+    if let Some(toml::Value::Array(addresses)) = top.get("addresses") {
+        for (i, table) in addresses
+            .iter()
+            .filter_map(toml::Value::as_table)
+            .enumerate()
+        {
+            for (key, value) in table {
+                if let Some(spec) = value.as_table() {
+                    check(&format!("[[addresses]] #{} {key}", i + 1), spec, VALUE);
+                }
+            }
+        }
+    }
+    out
+}

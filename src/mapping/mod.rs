@@ -351,7 +351,23 @@ pub fn load_file(path: &Path) -> Result<MappingFile> {
     parse_file(&text).with_context(|| format!("{}: not a valid mapping", path.display()))
 }
 
-/// Parses mapping TOML text.
+/// Parses mapping TOML text; every unknown key is reported at once.
 pub fn parse_file(text: &str) -> Result<MappingFile> {
-    Ok(toml::from_str(text)?)
+    match toml::from_str(text) {
+        Ok(file) => Ok(file),
+        Err(e) => {
+            // Valid TOML with keys no section takes: name them all, not just the first.
+            if let Ok(value) = toml::from_str::<toml::Value>(text) {
+                let unknown = config::unknown_keys(&value);
+                if !unknown.is_empty() {
+                    anyhow::bail!(
+                        "{} unknown key(s):\n  {}",
+                        unknown.len(),
+                        unknown.join("\n  ")
+                    );
+                }
+            }
+            Err(e.into())
+        }
+    }
 }
