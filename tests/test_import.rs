@@ -1575,3 +1575,80 @@ fn errors_csv_gives_every_problem_of_a_row_as_the_report_does() {
         );
     }
 }
+
+#[test]
+fn standard_input_and_a_named_pipe_are_read_once_and_kept() {
+    use std::io::Write;
+    let sb = sandbox();
+    let dir = setup(5, 0);
+    let csv = dir.read("in.csv");
+    let piped = |args: &[&str]| {
+        let mut child = sb
+            .command(&dir, args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(csv.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let import = [
+        "import",
+        "-",
+        "--mapping",
+        "m.toml",
+        "--rate",
+        "1000",
+        "--out",
+        "out",
+    ];
+    let (code, said) = piped(&import);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.contains("5 created"), "{said}");
+    assert_eq!(
+        dir.read("out/input"),
+        csv,
+        "the input kept where the journal is"
+    );
+    // The same input again: nothing twice.
+    let (code, said) = piped(&import);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.contains("; 0 requests"), "nothing sent again: {said}");
+    assert_exactly_once(&sb, &dir, 5, 0);
+
+    // A named pipe, which a second open would wait on for ever.
+    let fifo = dir.path("pipe.csv");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let writer = {
+        let (fifo, csv) = (fifo.clone(), csv.clone());
+        std::thread::spawn(move || std::fs::write(fifo, csv).unwrap())
+    };
+    let run = dir.bcetl(&["validate", "pipe.csv", "--mapping", "m.toml"]);
+    // Had bcetl not read the pipe, the writer would wait for a reader for ever: one that
+    // does not block (O_NONBLOCK) lets it finish, so the test fails instead of hanging.
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let _ = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(0o4000)
+            .open(&fifo);
+    }
+    writer.join().unwrap();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("5 rows, 5 valid"), "{}", run.stdout);
+}

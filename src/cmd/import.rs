@@ -11,7 +11,11 @@ use crate::interrupt::{Interrupt, Interrupted};
 use crate::progress::Progress;
 use crate::write::{TableFormat, TableOptions, TableWriter};
 
-pub fn run(args: ImportArgs) -> Result<ExitCode> {
+pub fn run(mut args: ImportArgs) -> Result<ExitCode> {
+    // Standard input or a pipe is kept in the import's folder, read from there (and on a
+    // resume, compared with what comes in then through the journal's input hash).
+    let out = args.out.clone().unwrap_or_else(|| default_out(&args.input));
+    args.input = super::rereadable(&args.input, &out)?;
     let mode = match args.mode {
         ImportMode::Create => import::Mode::Create,
         ImportMode::Update => import::Mode::Update,
@@ -49,7 +53,6 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
             mapping.entity.name()
         );
     }
-    let out = args.out.clone().unwrap_or_else(|| default_out(&args.input));
     for (what, path) in [("the input", &args.input), ("the mapping", &args.mapping)] {
         anyhow::ensure!(
             !super::same_file(&out, path),
@@ -256,7 +259,11 @@ fn human_duration(seconds: f64) -> String {
 }
 
 /// `contacts.csv` → `contacts.import/` beside it: the same command finds its journal again.
+/// Standard input (`-`, `/dev/stdin`) imports into `stdin.import/` in the current folder.
 fn default_out(input: &Path) -> PathBuf {
+    if input.as_os_str() == "-" || input.starts_with("/dev") || input.starts_with("/proc") {
+        return PathBuf::from("stdin.import");
+    }
     let stem = input
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())

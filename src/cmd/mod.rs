@@ -128,6 +128,42 @@ fn open_with_mapping(
     Ok((table, mapping))
 }
 
+/// An input that can be read more than once: standard input (`-`), a pipe, a FIFO or a
+/// device is copied once into `dir` (as `input.EXT`, keeping its extension) and read from
+/// there, since a run reads its input several times (the rows, their count, the cells of
+/// errors.csv) and a stream gives its bytes once (a FIFO opened again waits for ever). A
+/// regular file is read where it is.
+fn rereadable(input: &Path, dir: &Path) -> Result<std::path::PathBuf> {
+    let stdin = input.as_os_str() == "-";
+    if !stdin {
+        match std::fs::metadata(input) {
+            Ok(meta) if meta.is_file() || meta.is_dir() => return Ok(input.to_path_buf()),
+            Ok(_) => {}
+            // Missing: the reader says so, naming the file.
+            Err(_) => return Ok(input.to_path_buf()),
+        }
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    let ext = if stdin { None } else { input.extension() };
+    let copy = dir.join(match ext {
+        Some(ext) => format!("input.{}", ext.to_string_lossy()),
+        None => "input".to_string(),
+    });
+    let mut source: Box<dyn std::io::Read> = if stdin {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(
+            std::fs::File::open(input)
+                .with_context(|| format!("{}: cannot open", input.display()))?,
+        )
+    };
+    let mut out = crate::write::AtomicFile::create(&copy)?;
+    std::io::copy(&mut source, &mut out)
+        .with_context(|| format!("{}: cannot read", input.display()))?;
+    out.commit()?;
+    Ok(copy)
+}
+
 /// Refuses a run whose files name one file twice (after resolving links: `./a.csv`,
 /// `a.csv` and a link to it are one file), before anything is read or sent: an output
 /// replacing an input, or two outputs one another. `files` are (what, path) pairs, such as

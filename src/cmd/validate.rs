@@ -12,8 +12,11 @@ use crate::interrupt::{Interrupt, Interrupted};
 use crate::progress::Progress;
 use crate::validate::{self, report, Summary};
 
-pub fn run(args: ValidateArgs) -> Result<ExitCode> {
+pub fn run(mut args: ValidateArgs) -> Result<ExitCode> {
     check_outputs(&args)?;
+    // A stream (standard input, a pipe) is copied to a temporary file first, read from there.
+    let scratch = tempfile::tempdir()?;
+    args.input = super::rereadable(&args.input, scratch.path())?;
     let interrupt = Interrupt::watch()?;
     let (table, mapping) = super::open_with_mapping(&args.input, &args.mapping, &args.read)?;
     let stop = interrupt.clone();
