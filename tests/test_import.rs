@@ -1652,3 +1652,71 @@ fn standard_input_and_a_named_pipe_are_read_once_and_kept() {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("5 rows, 5 valid"), "{}", run.stdout);
 }
+
+#[test]
+fn an_input_rewritten_during_an_import_stops_it_before_a_row_of_the_new_one_is_sent() {
+    let sb = sandbox_with(|c| c.faults.latency = std::time::Duration::from_millis(20));
+    let dir = setup(400, 0);
+    let original = dir.read("in.csv");
+    let args = [
+        "import",
+        "in.csv",
+        "--mapping",
+        "m.toml",
+        "--out",
+        "out",
+        "--rate",
+        "1000",
+        "--concurrency",
+        "1",
+    ];
+    let mut child = sb
+        .command(&dir, &args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Rewritten once some contacts are in, well before the 400th.
+    let started = std::time::Instant::now();
+    while sb.stats()["by_endpoint"]["POST /api/contacts"]
+        .as_u64()
+        .unwrap_or(0)
+        < 20
+    {
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "the import never got going"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the rewrite lands mid-run"
+    );
+    dir.write(
+        "in.csv",
+        original.replace("@example.com", "@rewritten.example"),
+    );
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("in.csv: the input changed while it was read"),
+        "{stderr}"
+    );
+    let held = contacts_by_email(&sb.db);
+    assert!(held.len() < 400, "stopped early: {}", held.len());
+    assert!(
+        held.keys().all(|e| e.ends_with("@example.com")),
+        "no row of the new file"
+    );
+    assert!(held.values().all(|&n| n == 1), "none twice");
+
+    // Put back, the same command finishes the work once.
+    dir.write("in.csv", &original);
+    let run = run(sb.command(&dir, &args));
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let held = contacts_by_email(&sb.db);
+    assert_eq!(held.len(), 400);
+    assert!(held.values().all(|&n| n == 1));
+}

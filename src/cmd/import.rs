@@ -174,7 +174,7 @@ pub fn run(mut args: ImportArgs) -> Result<ExitCode> {
         "{spinner} {human_pos}/{human_len} rows ({per_sec}, ETA {eta}) {msg} {elapsed}",
     );
     let stop = interrupt.clone();
-    let table = table.until(move || stop.requested());
+    let table = table.until(move || stop.requested()).watched();
     let source = format!("{} ({})", table.path.display(), table.description);
     let show = |c: Counts| {
         bar.set(c.done as u64);
