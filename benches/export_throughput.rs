@@ -99,7 +99,7 @@ fn main() {
     println!("|---|---:|---:|---:|---:|---:|");
     for ext in ["csv", "xlsx", "jsonl"] {
         let out = dir.path().join(format!("contacts.{ext}"));
-        let (seconds, rss, manifest) = export(&base, &token, &out, &["--rate", "100000"]);
+        let (seconds, rss, manifest) = export(&base, &token, &out, &["--rate", "10000"]);
         let rows = manifest["rows"].as_u64().unwrap();
         let rate = rows as f64 / seconds;
         println!(

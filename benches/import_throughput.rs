@@ -244,7 +244,7 @@ fn main() {
             let concurrency = writers.to_string();
             let args = [
                 "--rate",
-                "1000000",
+                "10000",
                 "--burst",
                 "1000",
                 "--concurrency",

@@ -83,7 +83,7 @@ fn main() {
                 "--lookup",
                 lookup,
                 "--rate",
-                "1000000",
+                "10000",
                 "--burst",
                 "1000",
                 "--concurrency",
