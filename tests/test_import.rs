@@ -68,15 +68,8 @@ fn bcetl_import_to(sb: &TestSandbox, dir: &Workdir, out: &str, extra: &[&str]) -
     cmd
 }
 
-fn run(mut cmd: Command) -> Run {
-    let out = cmd.output().expect("bcetl runs");
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
-    run
+fn run(cmd: Command) -> Run {
+    util::run_command(cmd)
 }
 
 /// `bcetl rollback OUT --yes` against the sandbox.

@@ -219,20 +219,26 @@ fn imported_and_exported_back(dir: &Workdir, file: &str, preset: &str, created: 
     same_contacts(&sent, &back);
 }
 
-#[test]
-fn google_contacts_are_read_whole_checked_imported_and_exported_back() {
-    let dir = Workdir::new();
-    dir.write("google.csv", google_current());
-    let run = dir.bcetl(&[
+/// `bcetl validate FILE --mapping PRESET`, its report in `r.csv`, its bodies in
+/// `bodies.jsonl`.
+fn validate_with_report(dir: &Workdir, file: &str, preset: &str) -> Run {
+    dir.bcetl(&[
         "validate",
-        "google.csv",
+        file,
         "--mapping",
-        "google-contacts",
+        preset,
         "--report",
         "r.csv",
         "--emit",
         "bodies.jsonl",
-    ]);
+    ])
+}
+
+#[test]
+fn google_contacts_are_read_whole_checked_imported_and_exported_back() {
+    let dir = Workdir::new();
+    dir.write("google.csv", google_current());
+    let run = validate_with_report(&dir, "google.csv", "google-contacts");
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stdout.contains("32 valid") && run.stdout.contains("1 invalid"),
@@ -417,16 +423,7 @@ fn outlook() -> Vec<u8> {
 fn outlook_contacts_are_read_whole_checked_imported_and_exported_back() {
     let dir = Workdir::new();
     dir.write("outlook.csv", outlook());
-    let run = dir.bcetl(&[
-        "validate",
-        "outlook.csv",
-        "--mapping",
-        "outlook",
-        "--report",
-        "r.csv",
-        "--emit",
-        "bodies.jsonl",
-    ]);
+    let run = validate_with_report(&dir, "outlook.csv", "outlook");
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stdout.contains("31 valid") && run.stdout.contains("1 invalid"),

@@ -146,14 +146,7 @@ impl TestSandbox {
     /// it said (a panic fails the test).
     #[allow(dead_code)]
     pub fn run(&self, dir: &Workdir, args: &[&str]) -> Run {
-        let out = self.command(dir, args).output().expect("bcetl runs");
-        let run = Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        };
-        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
-        run
+        run_command(self.command(dir, args))
     }
 
     /// Sends a request with a bearer token and an optional JSON body; the status and the
@@ -283,4 +276,18 @@ pub fn same_contacts(
         );
     }
     assert_eq!(sent.len(), back.len(), "no contact more");
+}
+
+/// Runs a prepared `bcetl` command to its end: how it ended and what it said (a panic fails
+/// the test).
+#[allow(dead_code)]
+pub fn run_command(mut cmd: Command) -> Run {
+    let out = cmd.output().expect("bcetl runs");
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    run
 }
